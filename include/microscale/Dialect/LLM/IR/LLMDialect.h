@@ -1,0 +1,29 @@
+//===- LLMDialect.h - llm dialect -------------------------------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MICROSCALE_DIALECT_LLM_IR_LLMDIALECT_H
+#define MICROSCALE_DIALECT_LLM_IR_LLMDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include "microscale/Dialect/LLM/IR/LLMOpsDialect.h.inc"
+
+#include "microscale/Dialect/LLM/IR/LLMEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "microscale/Dialect/LLM/IR/LLMAttrs.h.inc"
+
+namespace mlir::microscale::llm {
+/// Name of the module attribute holding the model's `#llm.model` facts.
+inline constexpr llvm::StringLiteral kModelAttrName = "llm.model";
+} // namespace mlir::microscale::llm
+
+#endif // MICROSCALE_DIALECT_LLM_IR_LLMDIALECT_H

@@ -1,0 +1,27 @@
+//===- ONNXImporter.h - ONNX ModelProto to the onnx dialect -----*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MICROSCALE_IMPORT_ONNXIMPORTER_H
+#define MICROSCALE_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+namespace mlir::microscale {
+
+/// Imports the ONNX model at `path` into a module holding one `func.func`
+/// (`@main_graph`) of `onnx.node` / `onnx.constant` ops. Initializers become
+/// `dense_resource` blobs; external data is read from the model's folder.
+///
+/// Every failure is returned as an error whose message names the file, the
+/// node (name and op type) when there is one, and the reason.
+llvm::Expected<OwningOpRef<ModuleOp>> importONNXModel(llvm::StringRef path,
+                                                      MLIRContext *context);
+
+} // namespace mlir::microscale
+
+#endif // MICROSCALE_IMPORT_ONNXIMPORTER_H

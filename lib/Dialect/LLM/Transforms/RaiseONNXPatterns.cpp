@@ -1,0 +1,1062 @@
+//===- RaiseONNXPatterns.cpp - onnx subgraphs to llm ops --------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+// Each pattern recognizes one computation by its ONNX semantics (which ops,
+// which constants, which axes), never by node or initializer names, so that
+// other models of the same families and other exporters raise too. Patterns
+// only fire once their inputs are already raised (for example the attention
+// pattern waits for its q/k/v projections to be `llm.linear`), and the
+// greedy driver iterates them to a fixed point. Shape plumbing that fed the
+// replaced subgraphs dies and is erased by the driver.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RaiseONNX.h"
+
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::microscale;
+using namespace mlir::microscale::llm;
+
+namespace {
+
+bool isLLMValue(Value value) {
+  Operation *op = value.getDefiningOp();
+  return op && isa<LLMDialect>(op->getDialect()) && !isa<WeightOp>(op);
+}
+
+bool isF32(Value value) {
+  return getElementTypeOrSelf(value.getType()).isF32();
+}
+
+int64_t rankOf(Value value) {
+  if (auto type = dyn_cast<RankedTensorType>(value.getType()))
+    return type.getRank();
+  return -1;
+}
+
+int64_t lastDimOf(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || type.getRank() == 0)
+    return ShapedType::kDynamic;
+  return type.getDimSize(type.getRank() - 1);
+}
+
+bool near(double a, double b, double tolerance = 1e-4) {
+  return std::abs(a - b) <= tolerance * std::max(1.0, std::abs(b));
+}
+
+/// Calls `fn(a, b)` with a binary node's operands in both orders; true if
+/// either call matched.
+bool matchCommutative(onnx::NodeOp node,
+                      llvm::function_ref<bool(Value, Value)> fn) {
+  if (!node || node.getInputs().size() != 2)
+    return false;
+  Value a = node.getInputs()[0], b = node.getInputs()[1];
+  return fn(a, b) || fn(b, a);
+}
+
+/// True if `axes` (attribute or constant input) of a reduction is exactly the
+/// last axis of a rank-`rank` tensor.
+bool reducesLastAxis(onnx::NodeOp node, int64_t rank) {
+  SmallVector<int64_t> axes;
+  if (auto attr = dyn_cast_or_null<ArrayAttr>(node.getOnnxAttr("axes"))) {
+    for (Attribute a : attr)
+      axes.push_back(cast<IntegerAttr>(a).getInt());
+  } else if (node.getInputs().size() > 1) {
+    ElementsAttr constant = getConstant(node.getInputs()[1]);
+    if (!constant)
+      return false;
+    for (float v : readFloats(constant))
+      axes.push_back(static_cast<int64_t>(v));
+  }
+  return axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) &&
+         node.getIntAttr("keepdims", 1) == 1;
+}
+
+/// Matches `mean(x^2)` over the last axis; returns x.
+Value matchMeanSquare(Value value) {
+  onnx::NodeOp mean = getNode(skipNoOps(value), "ReduceMean");
+  if (!mean)
+    return {};
+  Value squared = skipNoOps(mean.getInputs()[0]);
+  Value x;
+  if (onnx::NodeOp pow = getNode(squared, "Pow")) {
+    if (getScalar(pow.getInputs()[1]) == 2.0)
+      x = skipNoOps(pow.getInputs()[0]);
+  } else if (onnx::NodeOp mul = getNode(squared, "Mul")) {
+    if (skipNoOps(mul.getInputs()[0]) == skipNoOps(mul.getInputs()[1]))
+      x = skipNoOps(mul.getInputs()[0]);
+  }
+  if (!x || !reducesLastAxis(mean, rankOf(x)))
+    return {};
+  return x;
+}
+
+/// Matches `sqrt(variance + eps)` where `variance` is matched by `matchVar`;
+/// returns the variance operand and sets `epsilon`.
+Value matchSqrtPlusEps(Value value, double &epsilon) {
+  onnx::NodeOp sqrt = getNode(skipNoOps(value), "Sqrt");
+  if (!sqrt)
+    return {};
+  Value variance;
+  matchCommutative(getNode(skipNoOps(sqrt.getInputs()[0]), "Add"),
+                   [&](Value a, Value b) {
+                     std::optional<double> eps = getScalar(b);
+                     if (!eps)
+                       return false;
+                     epsilon = *eps;
+                     variance = a;
+                     return true;
+                   });
+  return variance;
+}
+
+/// Matches `1 / sqrt(v + eps)` in its exported spellings; returns v.
+Value matchInverseRoot(Value value, double &epsilon) {
+  value = skipNoOps(value);
+  if (onnx::NodeOp div = getNode(value, "Div"))
+    if (getScalar(div.getInputs()[0]) == 1.0)
+      return matchSqrtPlusEps(div.getInputs()[1], epsilon);
+  if (onnx::NodeOp reciprocal = getNode(value, "Reciprocal"))
+    return matchSqrtPlusEps(reciprocal.getInputs()[0], epsilon);
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding
+//===----------------------------------------------------------------------===//
+
+/// True if `ids` are positions (derived from Range or a position_ids input)
+/// rather than token ids.
+bool isPositionIds(Value ids) {
+  for (int depth = 0; depth < 8; ++depth) {
+    if (auto arg = dyn_cast<BlockArgument>(ids)) {
+      auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+      auto name = func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                           "onnx.name")
+                       : StringAttr();
+      return name && name.getValue().contains("position");
+    }
+    auto node = ids.getDefiningOp<onnx::NodeOp>();
+    if (!node || node.getInputs().empty())
+      return false;
+    if (node.getOpType() == "Range")
+      return true;
+    ids = node.getInputs()[0];
+  }
+  return false;
+}
+
+struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Gather" || op.getIntAttr("axis", 0) != 0)
+      return failure();
+    Value table = op.getInputs()[0], ids = op.getInputs()[1];
+    ElementsAttr tableValue = getConstant(table);
+    if (!tableValue || !isF32(table) || rankOf(table) != 2 ||
+        rankOf(ids) < 1 || !getElementTypeOrSelf(ids.getType()).isInteger(64))
+      return rewriter.notifyMatchFailure(op, "not a lookup in a 2-D table");
+    Value weight = createWeight(rewriter, table.getLoc(),
+                                getConstantName(table), tableValue);
+    auto type = activationType(
+        RankedTensorType::get(SmallVector<int64_t>(rankOf(ids) + 1, 0),
+                              rewriter.getF32Type()),
+        lastDimOf(table));
+    Value result;
+    if (isPositionIds(ids))
+      result = rewriter.create<PositionEmbeddingOp>(op.getLoc(), type, weight,
+                                                    ids);
+    else
+      result = rewriter.create<EmbeddingOp>(op.getLoc(), type, weight, ids);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+/// `gain * x / sqrt(mean(x^2) + eps)`, in the forms torch and Optimum emit.
+struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Mul")
+      return failure();
+    Value x, gain;
+    double epsilon = 0;
+    bool matched = matchCommutative(op, [&](Value g, Value normalized) {
+      ElementsAttr gainValue = getConstant(g);
+      if (!gainValue || rankOf(g) != 1)
+        return false;
+      normalized = skipNoOps(normalized);
+      if (onnx::NodeOp div = getNode(normalized, "Div")) {
+        Value input = skipNoOps(div.getInputs()[0]);
+        Value meanInput =
+            matchMeanSquare(matchSqrtPlusEps(div.getInputs()[1], epsilon));
+        if (meanInput && meanInput == input) {
+          x = input;
+          gain = g;
+          return true;
+        }
+      }
+      return matchCommutative(
+          getNode(normalized, "Mul"), [&](Value input, Value inverse) {
+            input = skipNoOps(input);
+            Value meanInput = matchMeanSquare(matchInverseRoot(inverse, epsilon));
+            if (!meanInput || meanInput != input)
+              return false;
+            x = input;
+            gain = g;
+            return true;
+          });
+    });
+    if (!matched || !isLLMValue(x) || lastDimOf(gain) != lastDimOf(x))
+      return rewriter.notifyMatchFailure(op, "not an RMSNorm of a raised value");
+    Value gainWeight = createWeight(rewriter, gain.getLoc(),
+                                    getConstantName(gain), getConstant(gain));
+    rewriter.replaceOpWithNewOp<RMSNormOp>(op, x.getType(), x, gainWeight,
+                                           rewriter.getF64FloatAttr(epsilon));
+    return success();
+  }
+};
+
+/// ONNX's fused LayerNormalization over the last axis.
+struct LayerNormPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "LayerNormalization")
+      return failure();
+    Value x = op.getInputs()[0];
+    int64_t axis = op.getIntAttr("axis", -1);
+    if (!isLLMValue(x) || (axis != -1 && axis != rankOf(x) - 1))
+      return rewriter.notifyMatchFailure(op, "not a last-axis LayerNorm");
+    for (unsigned i = 1; i < op->getNumResults(); ++i)
+      if (!op->getResult(i).use_empty())
+        return rewriter.notifyMatchFailure(op, "mean/inv-std outputs used");
+    Value scale = op.getInputs()[1];
+    Value bias = op.getInputs().size() > 2 ? op.getInputs()[2] : Value();
+    if (bias && isa<NoneType>(bias.getType()))
+      bias = {};
+    if (!getConstant(scale) || (bias && !getConstant(bias)))
+      return rewriter.notifyMatchFailure(op, "scale/bias are not constants");
+    Value gainWeight = createWeight(rewriter, scale.getLoc(),
+                                    getConstantName(scale), getConstant(scale));
+    Value biasWeight;
+    if (bias)
+      biasWeight = createWeight(rewriter, bias.getLoc(), getConstantName(bias),
+                                getConstant(bias));
+    auto newOp = rewriter.create<LayerNormOp>(
+        op.getLoc(), x.getType(), x, gainWeight, biasWeight,
+        rewriter.getF64FloatAttr(op.getFloatAttr("epsilon", 1e-5)));
+    SmallVector<Value> replacements(op->getNumResults(), newOp.getResult());
+    rewriter.replaceOp(op, replacements);
+    return success();
+  }
+};
+
+/// `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gain + bias`, the
+/// form LayerNorm takes in exports below opset 17.
+struct DecomposedLayerNormPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add" && op.getOpType() != "Mul")
+      return failure();
+    Value bias, scaled = op.getResult(0);
+    if (op.getOpType() == "Add") {
+      bool found = matchCommutative(op, [&](Value a, Value b) {
+        if (!getConstant(b) || rankOf(b) != 1 || !getNode(skipNoOps(a), "Mul"))
+          return false;
+        scaled = a;
+        bias = b;
+        return true;
+      });
+      if (!found)
+        return failure();
+    }
+    Value gain, normalized;
+    if (!matchCommutative(getNode(skipNoOps(scaled), "Mul"),
+                          [&](Value a, Value b) {
+                            if (!getConstant(b) || rankOf(b) != 1)
+                              return false;
+                            normalized = skipNoOps(a);
+                            gain = b;
+                            return true;
+                          }))
+      return failure();
+    onnx::NodeOp div = getNode(normalized, "Div");
+    if (!div)
+      return failure();
+    onnx::NodeOp centered = getNode(skipNoOps(div.getInputs()[0]), "Sub");
+    double epsilon = 0;
+    Value varianceInput =
+        matchMeanSquare(matchSqrtPlusEps(div.getInputs()[1], epsilon));
+    if (!centered || !varianceInput ||
+        skipNoOps(varianceInput) != centered.getResult(0))
+      return failure();
+    Value x = skipNoOps(centered.getInputs()[0]);
+    onnx::NodeOp mean = getNode(skipNoOps(centered.getInputs()[1]), "ReduceMean");
+    if (!mean || skipNoOps(mean.getInputs()[0]) != x ||
+        !reducesLastAxis(mean, rankOf(x)) || !isLLMValue(x))
+      return rewriter.notifyMatchFailure(op, "not a decomposed LayerNorm");
+    if (op.getOpType() == "Mul" && llvm::any_of(op->getUsers(), [](Operation *user) {
+          auto node = dyn_cast<onnx::NodeOp>(user);
+          return node && node.getOpType() == "Add";
+        }))
+      return failure(); // Let the Add (with the bias) be the root.
+    Value gainWeight = createWeight(rewriter, gain.getLoc(),
+                                    getConstantName(gain), getConstant(gain));
+    Value biasWeight;
+    if (bias)
+      biasWeight = createWeight(rewriter, bias.getLoc(), getConstantName(bias),
+                                getConstant(bias));
+    rewriter.replaceOpWithNewOp<LayerNormOp>(op, x.getType(), x, gainWeight,
+                                             biasWeight,
+                                             rewriter.getF64FloatAttr(epsilon));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Projections
+//===----------------------------------------------------------------------===//
+
+/// Returns a `[out, in]` weight for a MatMul/Gemm right-hand side that is a
+/// constant `[in, out]` (transposed copy) or a Transpose of a constant
+/// `[out, in]` (used as is, no copy).
+Value projectionWeight(PatternRewriter &rewriter, Value rhs, bool transposed) {
+  if (!transposed)
+    if (onnx::NodeOp transpose = getNode(rhs, "Transpose")) {
+      auto perm = dyn_cast_or_null<ArrayAttr>(transpose.getOnnxAttr("perm"));
+      bool swap = !perm || (perm.size() == 2 &&
+                            cast<IntegerAttr>(perm[0]).getInt() == 1);
+      if (swap)
+        return projectionWeight(rewriter, transpose.getInputs()[0], true);
+      return {};
+    }
+  ElementsAttr value = getConstant(rhs);
+  if (!value || !isF32(rhs) || rankOf(rhs) != 2)
+    return {};
+  if (transposed)
+    return createWeight(rewriter, rhs.getLoc(), getConstantName(rhs), value);
+  auto shape = cast<ShapedType>(value.getType()).getShape();
+  int64_t in = shape[0], out = shape[1];
+  std::vector<float> data = readFloats(value), transposedData(data.size());
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t o = 0; o < out; ++o)
+      transposedData[o * in + i] = data[i * out + o];
+  return createWeight(rewriter, rhs.getLoc(), getConstantName(rhs), {out, in},
+                      transposedData);
+}
+
+struct MatMulLinearPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "MatMul")
+      return failure();
+    Value x = op.getInputs()[0];
+    if (!isF32(x) || rankOf(x) < 2)
+      return rewriter.notifyMatchFailure(op, "input is not a float activation");
+    Value weight = projectionWeight(rewriter, op.getInputs()[1], false);
+    if (!weight)
+      return rewriter.notifyMatchFailure(op, "right side is not a constant");
+    x = skipNoOps(x);
+    int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    rewriter.replaceOpWithNewOp<LinearOp>(op, activationType(x.getType(), out),
+                                          x, weight, Value());
+    return success();
+  }
+};
+
+struct GemmLinearPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Gemm")
+      return failure();
+    if (op.getIntAttr("transA", 0) != 0 ||
+        op.getFloatAttr("alpha", 1.0) != 1.0 ||
+        op.getFloatAttr("beta", 1.0) != 1.0)
+      return rewriter.notifyMatchFailure(op, "scaled or transposed input");
+    Value x = op.getInputs()[0];
+    if (!isF32(x))
+      return failure();
+    Value weight = projectionWeight(rewriter, op.getInputs()[1],
+                                    op.getIntAttr("transB", 0) != 0);
+    if (!weight)
+      return rewriter.notifyMatchFailure(op, "B is not a constant");
+    int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    Value bias;
+    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType())) {
+      Value c = op.getInputs()[2];
+      if (!getConstant(c) || rankOf(c) != 1 || lastDimOf(c) != out)
+        return rewriter.notifyMatchFailure(op, "C is not a bias vector");
+      bias = createWeight(rewriter, c.getLoc(), getConstantName(c),
+                          getConstant(c));
+    }
+    rewriter.replaceOpWithNewOp<LinearOp>(op, activationType(x.getType(), out),
+                                          x, weight, bias);
+    return success();
+  }
+};
+
+/// `linear(x) + b` with a constant vector `b` folds into the linear's bias.
+struct LinearBiasPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add")
+      return failure();
+    LinearOp linear;
+    Value bias;
+    matchCommutative(op, [&](Value a, Value b) {
+      auto candidate = a.getDefiningOp<LinearOp>();
+      if (!candidate || candidate.getBias() || !getConstant(b) ||
+          rankOf(b) != 1 || lastDimOf(b) != candidate.getOutFeatures())
+        return false;
+      linear = candidate;
+      bias = b;
+      return true;
+    });
+    if (!linear || !linear->hasOneUse())
+      return failure();
+    Value biasWeight = createWeight(rewriter, bias.getLoc(),
+                                    getConstantName(bias), getConstant(bias));
+    rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(),
+                                          linear.getInput(),
+                                          linear.getWeight(), biasWeight);
+    rewriter.eraseOp(linear);
+    return success();
+  }
+};
+
+/// `reshape(linear(reshape(x, [-1, in])), [dims of x..., out])`: exporters
+/// flatten around Gemm; the linear applies to the last axis anyway.
+struct UnflattenLinearPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Reshape")
+      return failure();
+    auto linear = op.getInputs()[0].getDefiningOp<LinearOp>();
+    if (!linear || rankOf(linear.getInput()) != 2)
+      return failure();
+    onnx::NodeOp flatten = getNode(linear.getInput(), "Reshape");
+    if (!flatten)
+      return failure();
+    Value x = skipNoOps(flatten.getInputs()[0]);
+    auto flatShape = getShapeEntries(flatten.getInputs()[1]);
+    auto outShape = getShapeEntries(op.getInputs()[1]);
+    if (!isF32(x) || !flatShape || flatShape->size() != 2 ||
+        ((*flatShape)[1] && *(*flatShape)[1] != lastDimOf(x)) || !outShape ||
+        (int64_t)outShape->size() != rankOf(x) ||
+        outShape->back() != linear.getOutFeatures())
+      return rewriter.notifyMatchFailure(op, "not a flatten/unflatten pair");
+    // Leading target dimensions must be the input's own (dynamic ones come
+    // from Shape(x) in every exporter seen; static ones are checked).
+    auto xType = cast<RankedTensorType>(x.getType());
+    for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
+      if ((*outShape)[i] && !xType.isDynamicDim(i) &&
+          *(*outShape)[i] != xType.getDimSize(i) && *(*outShape)[i] != 0)
+        return rewriter.notifyMatchFailure(op, "leading dimensions change");
+    rewriter.replaceOpWithNewOp<LinearOp>(
+        op, activationType(x.getType(), linear.getOutFeatures()), x,
+        linear.getWeight(), linear.getBias());
+    return success();
+  }
+};
+
+/// Slices rows `[begin, begin + count)` of a raised weight or bias.
+Value sliceRows(PatternRewriter &rewriter, Value weight, int64_t begin,
+                int64_t count, StringRef suffix) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t rowSize = type.getRank() == 2 ? type.getDimSize(1) : 1;
+  std::vector<float> data = readFloats(getConstant(weight));
+  ArrayRef<float> rows(data.data() + begin * rowSize, count * rowSize);
+  SmallVector<int64_t> shape{count};
+  if (type.getRank() == 2)
+    shape.push_back(rowSize);
+  return createWeight(rewriter, weight.getLoc(),
+                      (getConstantName(weight) + suffix).str(), shape, rows);
+}
+
+/// A fused projection split along its output features (GPT-2's c_attn)
+/// becomes one linear per part.
+struct SplitLinearPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Split")
+      return failure();
+    auto linear = op.getInputs()[0].getDefiningOp<LinearOp>();
+    if (!linear)
+      return failure();
+    int64_t rank = rankOf(linear.getResult());
+    int64_t axis = op.getIntAttr("axis", 0);
+    if (axis != -1 && axis != rank - 1)
+      return rewriter.notifyMatchFailure(op, "split is not on the features");
+    SmallVector<int64_t> sizes;
+    for (Value result : op.getResults()) {
+      int64_t size = lastDimOf(result);
+      if (ShapedType::isDynamic(size))
+        return rewriter.notifyMatchFailure(op, "split sizes are not static");
+      sizes.push_back(size);
+    }
+    SmallVector<Value> parts;
+    int64_t begin = 0;
+    for (auto [i, size] : llvm::enumerate(sizes)) {
+      std::string suffix = "." + std::to_string(i);
+      Value weight = sliceRows(rewriter, linear.getWeight(), begin, size, suffix);
+      Value bias;
+      if (linear.getBias())
+        bias = sliceRows(rewriter, linear.getBias(), begin, size, suffix);
+      parts.push_back(rewriter.create<LinearOp>(
+          op.getLoc(), activationType(linear.getType(), size),
+          linear.getInput(), weight, bias));
+      begin += size;
+    }
+    rewriter.replaceOp(op, parts);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// MLP
+//===----------------------------------------------------------------------===//
+
+struct MatchedActivation {
+  Activation kind;
+  LinearOp up;
+  LinearOp gate; // Null for plain MLPs.
+};
+
+/// Matches `0.5 * h * (1 + tanh(sqrt(2/pi) * (h + 0.044715 h^3)))`.
+bool matchGELUTanh(Value value, Value &h) {
+  return matchCommutative(getNode(value, "Mul"), [&](Value half, Value rest) {
+    Value x;
+    if (!matchCommutative(getNode(half, "Mul"), [&](Value a, Value c) {
+          x = a;
+          return getScalar(c) && near(*getScalar(c), 0.5);
+        }))
+      return false;
+    onnx::NodeOp tanh;
+    if (!matchCommutative(getNode(rest, "Add"), [&](Value a, Value one) {
+          tanh = getNode(a, "Tanh");
+          return tanh && getScalar(one) == 1.0;
+        }))
+      return false;
+    Value inner;
+    if (!matchCommutative(getNode(tanh.getInputs()[0], "Mul"),
+                          [&](Value a, Value c) {
+                            inner = a;
+                            return getScalar(c) &&
+                                   near(*getScalar(c), std::sqrt(2 / M_PI));
+                          }))
+      return false;
+    return matchCommutative(getNode(inner, "Add"), [&](Value a, Value cubic) {
+      if (a != x)
+        return false;
+      return matchCommutative(getNode(cubic, "Mul"), [&](Value p, Value c) {
+        onnx::NodeOp pow = getNode(p, "Pow");
+        if (!pow || pow.getInputs()[0] != x ||
+            getScalar(pow.getInputs()[1]) != 3.0 || !getScalar(c) ||
+            !near(*getScalar(c), 0.044715))
+          return false;
+        h = x;
+        return true;
+      });
+    });
+  });
+}
+
+/// Matches `0.5 * h * (1 + erf(h / sqrt(2)))`.
+bool matchGELUExact(Value value, Value &h) {
+  return matchCommutative(getNode(value, "Mul"), [&](Value half, Value rest) {
+    Value x;
+    if (!matchCommutative(getNode(half, "Mul"), [&](Value a, Value c) {
+          x = a;
+          return getScalar(c) && near(*getScalar(c), 0.5);
+        }))
+      return false;
+    return matchCommutative(getNode(rest, "Add"), [&](Value e, Value one) {
+      onnx::NodeOp erf = getNode(e, "Erf");
+      if (!erf || getScalar(one) != 1.0)
+        return false;
+      onnx::NodeOp div = getNode(erf.getInputs()[0], "Div");
+      if (!div || div.getInputs()[0] != x || !getScalar(div.getInputs()[1]) ||
+          !near(*getScalar(div.getInputs()[1]), std::sqrt(2.0)))
+        return false;
+      h = x;
+      return true;
+    });
+  });
+}
+
+/// Matches `x * sigmoid(x)`; returns x.
+Value matchSiLU(Value value) {
+  Value x;
+  matchCommutative(getNode(value, "Mul"), [&](Value a, Value s) {
+    onnx::NodeOp sigmoid = getNode(s, "Sigmoid");
+    if (!sigmoid || sigmoid.getInputs()[0] != a)
+      return false;
+    x = a;
+    return true;
+  });
+  return x;
+}
+
+std::optional<MatchedActivation> matchActivation(Value value) {
+  value = skipNoOps(value);
+  // Gated: act(gate(x)) * up(x).
+  std::optional<MatchedActivation> gated;
+  matchCommutative(getNode(value, "Mul"), [&](Value activated, Value upValue) {
+    auto up = upValue.getDefiningOp<LinearOp>();
+    Value gateValue = matchSiLU(activated);
+    auto gate = gateValue ? gateValue.getDefiningOp<LinearOp>() : LinearOp();
+    if (!up || !gate || up.getInput() != gate.getInput() ||
+        up.getWeight().getType() != gate.getWeight().getType())
+      return false;
+    gated = MatchedActivation{Activation::SiLU, up, gate};
+    return true;
+  });
+  if (gated)
+    return gated;
+  Value h;
+  Activation kind;
+  if (matchGELUTanh(value, h))
+    kind = Activation::GELUTanh;
+  else if (matchGELUExact(value, h))
+    kind = Activation::GELU;
+  else if (onnx::NodeOp gelu = getNode(value, "Gelu")) {
+    h = gelu.getInputs()[0];
+    auto approximate =
+        dyn_cast_or_null<StringAttr>(gelu.getOnnxAttr("approximate"));
+    kind = approximate && approximate.getValue() == "tanh" ? Activation::GELUTanh
+                                                           : Activation::GELU;
+  } else if (onnx::NodeOp relu = getNode(value, "Relu")) {
+    h = relu.getInputs()[0];
+    kind = Activation::ReLU;
+  } else if (Value x = matchSiLU(value)) {
+    h = x;
+    kind = Activation::SiLU;
+  } else {
+    return std::nullopt;
+  }
+  auto up = h ? h.getDefiningOp<LinearOp>() : LinearOp();
+  if (!up)
+    return std::nullopt;
+  return MatchedActivation{kind, up, nullptr};
+}
+
+/// `down(act(...))` where the activation reads raised projections.
+struct MLPPattern : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp down,
+                                PatternRewriter &rewriter) const override {
+    if (isLLMValue(down.getInput()))
+      return failure();
+    std::optional<MatchedActivation> act = matchActivation(down.getInput());
+    if (!act || act->up.getOutFeatures() != down.getInFeatures())
+      return rewriter.notifyMatchFailure(down, "input is not an activation");
+    LinearOp up = act->up, gate = act->gate;
+    rewriter.replaceOpWithNewOp<MLPOp>(
+        down, down.getType(), up.getInput(), up.getWeight(), up.getBias(),
+        gate ? gate.getWeight() : Value(), gate ? gate.getBias() : Value(),
+        down.getWeight(), down.getBias(),
+        ActivationAttr::get(rewriter.getContext(), act->kind));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+struct RopeInfo {
+  double theta;
+  int64_t rotaryDim;
+};
+
+/// Finds rotary frequencies behind a cos/sin table: a constant of `half`
+/// f32 values `theta^(-2i / (2 half))` feeding a Cos node.
+std::optional<double> findRopeTheta(Value table, int64_t half) {
+  SmallVector<Value> worklist{table};
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  bool sawCos = false;
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (ElementsAttr constant = getConstant(value)) {
+      if (!sawCos || !isF32(value) ||
+          cast<ShapedType>(constant.getType()).getNumElements() != half ||
+          half < 2)
+        continue;
+      std::vector<float> freqs = readFloats(constant);
+      if (!near(freqs[0], 1.0, 1e-6))
+        continue;
+      double theta = std::pow(freqs[1], -static_cast<double>(half));
+      // Frequencies are stored as float32; recover the integral base.
+      if (near(theta, std::round(theta), 1e-5))
+        theta = std::round(theta);
+      bool consistent = true;
+      for (int64_t i = 0; i < half; ++i)
+        consistent &= near(freqs[i], std::pow(theta, -double(i) / half), 1e-4);
+      if (consistent)
+        return theta;
+      continue;
+    }
+    Operation *op = value.getDefiningOp();
+    if (!op || !seen.insert(op).second || seen.size() > 64)
+      continue;
+    if (auto node = dyn_cast<onnx::NodeOp>(op))
+      sawCos |= node.getOpType() == "Cos" || node.getOpType() == "Sin";
+    for (Value operand : op->getOperands())
+      worklist.push_back(operand);
+  }
+  return std::nullopt;
+}
+
+/// True if `value` is `Slice(x)` along the last axis.
+bool isLastAxisSliceOf(Value value, Value x) {
+  onnx::NodeOp slice = getNode(value, "Slice");
+  if (!slice || slice.getInputs()[0] != x)
+    return false;
+  if (slice.getInputs().size() < 4)
+    return true;
+  ElementsAttr axes = getConstant(slice.getInputs()[3]);
+  if (!axes)
+    return false;
+  std::vector<float> values = readFloats(axes);
+  return values.size() == 1 &&
+         (values[0] == -1 || values[0] == rankOf(x) - 1);
+}
+
+/// Matches `x * cos + rotate_half(x) * sin` on `[b, heads, s, d]` values;
+/// returns x and fills `info`.
+Value matchRotateHalfRope(Value value, int64_t headDim, RopeInfo &info) {
+  Value x;
+  matchCommutative(getNode(value, "Add"), [&](Value cosTerm, Value sinTerm) {
+    return matchCommutative(getNode(cosTerm, "Mul"), [&](Value input, Value cos) {
+      return matchCommutative(getNode(sinTerm, "Mul"), [&](Value rotated, Value sin) {
+        onnx::NodeOp concat = getNode(rotated, "Concat");
+        if (!concat || concat.getInputs().size() != 2)
+          return false;
+        int64_t axis = concat.getIntAttr("axis", 0);
+        if (axis != -1 && axis != rankOf(input) - 1)
+          return false;
+        onnx::NodeOp neg = getNode(concat.getInputs()[0], "Neg");
+        if (!neg || !isLastAxisSliceOf(neg.getInputs()[0], input) ||
+            !isLastAxisSliceOf(concat.getInputs()[1], input))
+          return false;
+        std::optional<double> theta = findRopeTheta(cos, headDim / 2);
+        if (!theta || findRopeTheta(sin, headDim / 2) != theta)
+          return false;
+        info = RopeInfo{*theta, headDim};
+        x = input;
+        return true;
+      });
+    });
+  });
+  return x;
+}
+
+/// What sits behind a `[batch, heads, seq, head_dim]` attention operand.
+struct HeadsOperand {
+  Value projection; // Raised `[batch, seq, heads * head_dim]` value.
+  int64_t heads = 0;
+  int64_t headDim = 0;
+  std::optional<RopeInfo> rope;
+};
+
+/// Peels grouped-query repetition, past-KV concatenation, RoPE and the
+/// head split off an attention operand.
+std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
+                                        bool alreadySplit = false) {
+  HeadsOperand result;
+  if (isKeyValue) {
+    // repeat_kv: reshape(expand(unsqueeze(kv, 2)), [b, kv * n_rep, s, d]).
+    if (onnx::NodeOp reshape = getNode(value, "Reshape"))
+      if (onnx::NodeOp expand = getNode(reshape.getInputs()[0], "Expand"))
+        if (onnx::NodeOp unsqueeze =
+                getNode(expand.getInputs()[0], "Unsqueeze")) {
+          auto inType = dyn_cast<RankedTensorType>(unsqueeze.getInputs()[0].getType());
+          auto outType = dyn_cast<RankedTensorType>(unsqueeze.getResult(0).getType());
+          if (inType && outType && inType.getRank() == 4 &&
+              outType.getRank() == 5 && outType.getDimSize(2) == 1)
+            value = unsqueeze.getInputs()[0];
+        }
+    // present = concat(past, new) along the sequence axis.
+    if (onnx::NodeOp concat = getNode(value, "Concat")) {
+      int64_t axis = concat.getIntAttr("axis", 0);
+      if (concat.getInputs().size() == 2 &&
+          isa<BlockArgument>(concat.getInputs()[0]) &&
+          (axis == 2 || axis == -2))
+        value = concat.getInputs()[1];
+      else
+        return std::nullopt;
+    }
+  }
+  // RoPE needs head_dim, which the head split below gives; find the split
+  // first by looking through a candidate rope.
+  RopeInfo rope{};
+  auto splitOf = [](Value v) -> onnx::NodeOp {
+    onnx::NodeOp transpose = getNode(v, "Transpose");
+    if (!transpose)
+      return nullptr;
+    auto perm = dyn_cast_or_null<ArrayAttr>(transpose.getOnnxAttr("perm"));
+    if (!perm || perm.size() != 4 ||
+        llvm::any_of(llvm::enumerate(perm), [](auto entry) {
+          static const int64_t expected[] = {0, 2, 1, 3};
+          return cast<IntegerAttr>(entry.value()).getInt() !=
+                 expected[entry.index()];
+        }))
+      return nullptr;
+    return getNode(transpose.getInputs()[0], "Reshape");
+  };
+  // Keys transposed straight to [b, h, d, s] skip the [b, h, s, d] form.
+  onnx::NodeOp reshape = alreadySplit ? getNode(value, "Reshape") : splitOf(value);
+  if (!reshape) {
+    // Try every head_dim a rope could have: read it from the candidate's
+    // input split.
+    onnx::NodeOp add = getNode(value, "Add");
+    if (!add)
+      return std::nullopt;
+    for (Value operand : add.getInputs()) {
+      onnx::NodeOp mul = getNode(operand, "Mul");
+      if (!mul)
+        continue;
+      for (Value input : mul.getInputs())
+        if (onnx::NodeOp split = splitOf(input)) {
+          auto entries = getShapeEntries(split.getInputs()[1]);
+          if (!entries || entries->size() != 4 || !entries->back())
+            continue;
+          Value x = matchRotateHalfRope(value, *entries->back(), rope);
+          if (x == input) {
+            result.rope = rope;
+            reshape = split;
+            break;
+          }
+        }
+      if (reshape)
+        break;
+    }
+    if (!reshape)
+      return std::nullopt;
+  }
+  auto entries = getShapeEntries(reshape.getInputs()[1]);
+  Value projection = skipNoOps(reshape.getInputs()[0]);
+  if (!entries || entries->size() != 4 || !isLLMValue(projection))
+    return std::nullopt;
+  int64_t features = lastDimOf(projection);
+  std::optional<int64_t> heads = (*entries)[2], headDim = (*entries)[3];
+  if (headDim && *headDim > 0 && !heads && !ShapedType::isDynamic(features))
+    heads = features / *headDim;
+  if (heads && *heads > 0 && (!headDim || *headDim <= 0) &&
+      !ShapedType::isDynamic(features))
+    headDim = features / *heads;
+  if (!heads || !headDim || *heads <= 0 || *headDim <= 0 ||
+      (!ShapedType::isDynamic(features) && *heads * *headDim != features))
+    return std::nullopt;
+  result.projection = projection;
+  result.heads = *heads;
+  result.headDim = *headDim;
+  return result;
+}
+
+/// True if a Transpose node has exactly the permutation `perm`.
+bool isPermutation(onnx::NodeOp transpose, ArrayRef<int64_t> perm) {
+  auto attr = dyn_cast_or_null<ArrayAttr>(transpose.getOnnxAttr("perm"));
+  if (!attr || attr.size() != perm.size())
+    return false;
+  for (auto [entry, expected] : llvm::zip(attr, perm))
+    if (cast<IntegerAttr>(entry).getInt() != expected)
+      return false;
+  return true;
+}
+
+/// The one user of `node` of type `opType`, provided every other user only
+/// reads its shape; null otherwise.
+onnx::NodeOp soleDataUser(onnx::NodeOp node, StringRef opType) {
+  onnx::NodeOp found;
+  for (Operation *user : node->getUsers()) {
+    auto userNode = dyn_cast<onnx::NodeOp>(user);
+    if (!userNode)
+      return nullptr;
+    if (userNode.getOpType() == "Shape")
+      continue;
+    if (found || userNode.getOpType() != opType)
+      return nullptr;
+    found = userNode;
+  }
+  return found;
+}
+
+/// Multiplies `scale` by any scalar Mul/Div applied to `value`, and returns
+/// the unscaled value.
+Value peelScale(Value value, double &scale) {
+  while (true) {
+    value = skipNoOps(value);
+    if (onnx::NodeOp div = getNode(value, "Div"))
+      if (std::optional<double> c = getScalar(div.getInputs()[1])) {
+        scale /= *c;
+        value = div.getInputs()[0];
+        continue;
+      }
+    Value rest;
+    if (matchCommutative(getNode(value, "Mul"), [&](Value a, Value b) {
+          std::optional<double> c = getScalar(b);
+          if (!c)
+            return false;
+          scale *= *c;
+          rest = a;
+          return true;
+        })) {
+      value = rest;
+      continue;
+    }
+    return value;
+  }
+}
+
+/// softmax(scale * q k^T + mask) v, with heads split and merged around it.
+/// The root is the Softmax; the replaced value is the merged-heads Reshape.
+struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp softmax,
+                                PatternRewriter &rewriter) const override {
+    if (softmax.getOpType() != "Softmax")
+      return failure();
+    int64_t axis = softmax.getIntAttr("axis", -1);
+    if (axis != -1 && axis != 3)
+      return rewriter.notifyMatchFailure(softmax, "softmax not over keys");
+    // Strip the additive mask; the llm op is causal by definition.
+    Value scores = skipNoOps(softmax.getInputs()[0]);
+    double scale = 1.0;
+    Value logitsValue;
+    auto findMatMul = [&](Value v) {
+      double s = 1.0;
+      Value inner = peelScale(v, s);
+      if (!getNode(inner, "MatMul"))
+        return false;
+      scale = s;
+      logitsValue = inner;
+      return true;
+    };
+    if (!findMatMul(scores)) {
+      onnx::NodeOp masked = getNode(scores, "Add");
+      if (!masked)
+        masked = getNode(scores, "Where");
+      if (!masked || !llvm::any_of(masked.getInputs(), findMatMul))
+        return rewriter.notifyMatchFailure(softmax, "scores are not q.k");
+    }
+    onnx::NodeOp qk = getNode(logitsValue, "MatMul");
+    Value q4 = peelScale(qk.getInputs()[0], scale);
+    Value kT = peelScale(qk.getInputs()[1], scale);
+    // k^T is [b, h, s, d] -> [b, h, d, s], or the head split of k
+    // transposed straight to [b, h, d, s].
+    onnx::NodeOp kTranspose = getNode(kT, "Transpose");
+    bool keysFromSplit = kTranspose && isPermutation(kTranspose, {0, 2, 3, 1});
+    if (!kTranspose ||
+        (!keysFromSplit && !isPermutation(kTranspose, {0, 1, 3, 2})))
+      return rewriter.notifyMatchFailure(softmax, "keys are not transposed");
+    Value k4 = peelScale(kTranspose.getInputs()[0], scale);
+
+    // probs @ v (probs possibly through a no-op Cast), then heads merged
+    // back: transpose(0,2,1,3) + reshape.
+    onnx::NodeOp pv, mergeTranspose, mergeReshape;
+    SmallVector<Value> probs{softmax.getResult(0)};
+    for (size_t i = 0; i < probs.size(); ++i)
+      for (Operation *user : probs[i].getUsers())
+        if (auto cast = dyn_cast<onnx::NodeOp>(user))
+          if (cast.getOpType() == "Cast" &&
+              skipNoOps(cast.getResult(0)) == softmax.getResult(0))
+            probs.push_back(cast.getResult(0));
+    for (Value p : probs)
+      for (Operation *user : p.getUsers())
+        if (auto node = dyn_cast<onnx::NodeOp>(user))
+          if (node.getOpType() == "MatMul" && node.getInputs()[0] == p)
+            pv = node;
+    if (!pv)
+      return rewriter.notifyMatchFailure(softmax, "no probs @ v");
+    mergeTranspose = soleDataUser(pv, "Transpose");
+    mergeReshape = mergeTranspose ? soleDataUser(mergeTranspose, "Reshape")
+                                  : onnx::NodeOp();
+    if (!mergeReshape || !isPermutation(mergeTranspose, {0, 2, 1, 3}))
+      return rewriter.notifyMatchFailure(softmax, "heads are not merged");
+
+    std::optional<HeadsOperand> q = unpackHeads(q4, false);
+    std::optional<HeadsOperand> k = unpackHeads(k4, true, keysFromSplit);
+    std::optional<HeadsOperand> v = unpackHeads(pv.getInputs()[1], true);
+    if (!q || !k || !v)
+      return rewriter.notifyMatchFailure(softmax, "q/k/v are not raised heads");
+    if (q->headDim != k->headDim || k->headDim != v->headDim ||
+        k->heads != v->heads || q->heads % k->heads != 0)
+      return rewriter.notifyMatchFailure(softmax, "inconsistent head shapes");
+    if (q->rope.has_value() != k->rope.has_value() || v->rope ||
+        (q->rope && (q->rope->theta != k->rope->theta)))
+      return rewriter.notifyMatchFailure(softmax, "inconsistent rotary embedding");
+
+    rewriter.setInsertionPoint(mergeReshape);
+    Value query = q->projection, key = k->projection;
+    if (q->rope) {
+      auto style = RopeStyleAttr::get(rewriter.getContext(), RopeStyle::RotateHalf);
+      auto makeRope = [&](Value input) -> Value {
+        return rewriter.create<RopeOp>(
+            softmax.getLoc(), input.getType(), input,
+            rewriter.getI64IntegerAttr(q->headDim),
+            rewriter.getI64IntegerAttr(q->rope->rotaryDim),
+            rewriter.getF64FloatAttr(q->rope->theta), style);
+      };
+      query = makeRope(query);
+      key = makeRope(key);
+    }
+    Value attention = rewriter.create<AttentionOp>(
+        softmax.getLoc(),
+        activationType(query.getType(), q->heads * q->headDim), query, key,
+        v->projection, rewriter.getI64IntegerAttr(q->heads),
+        rewriter.getI64IntegerAttr(k->heads),
+        rewriter.getI64IntegerAttr(q->headDim), rewriter.getF64FloatAttr(scale),
+        rewriter.getI64IntegerAttr(0));
+    rewriter.replaceOp(mergeReshape, attention);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Residual
+//===----------------------------------------------------------------------===//
+
+struct ResidualAddPattern : OpRewritePattern<onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add")
+      return failure();
+    Value lhs = skipNoOps(op.getInputs()[0]), rhs = skipNoOps(op.getInputs()[1]);
+    if (!isLLMValue(lhs) || !isLLMValue(rhs) || lhs.getType() != rhs.getType())
+      return rewriter.notifyMatchFailure(op, "operands are not raised values");
+    rewriter.replaceOpWithNewOp<AddOp>(op, lhs.getType(), lhs, rhs);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::microscale::llm::populateRaiseONNXPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<EmbeddingPattern, RMSNormPattern, LayerNormPattern,
+               DecomposedLayerNormPattern, MatMulLinearPattern,
+               GemmLinearPattern, LinearBiasPattern, UnflattenLinearPattern,
+               SplitLinearPattern, MLPPattern, AttentionPattern,
+               ResidualAddPattern>(patterns.getContext());
+}

@@ -1,0 +1,33 @@
+# -*- Python -*-
+# lit configuration for the Microscale regression and end-to-end tests.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "MICROSCALE"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.microscale_obj_root, "test")
+
+# Models live outside the repository; MICROSCALE_MODELS overrides the folder.
+models = os.environ.get("MICROSCALE_MODELS", config.microscale_models_dir)
+config.substitutions.append(("%models", models))
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%utils", os.path.join(config.microscale_src_root, "utils")))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+if os.path.isdir(os.path.join(models, "stories260K")):
+    config.available_features.add("models")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+tools = [
+    ToolSubst("microscale", unresolved="fatal"),
+    ToolSubst("microscale-opt", unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, [config.microscale_tools_dir])

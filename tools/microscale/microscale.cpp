@@ -1,0 +1,283 @@
+//===- microscale.cpp - the Microscale driver -------------------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+// `microscale import` brings an ONNX model to the onnx or llm level;
+// `microscale run` executes a model on the reference interpreter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "microscale/Dialect/LLM/IR/LLMDialect.h"
+#include "microscale/Dialect/LLM/IR/LLMOps.h"
+#include "microscale/Dialect/LLM/Transforms/Passes.h"
+#include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
+#include "microscale/Import/ONNXImporter.h"
+#include "microscale/Reference/Interpreter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace mlir::microscale;
+namespace cl = llvm::cl;
+
+namespace {
+cl::SubCommand importCmd("import", "Import an ONNX model and print it");
+cl::SubCommand runCmd("run", "Run a model on the reference interpreter");
+
+// import
+cl::opt<std::string> importInput(cl::Positional, cl::desc("<model.onnx>"),
+                                 cl::Required, cl::sub(importCmd));
+cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
+                                cl::init("-"), cl::sub(importCmd));
+cl::opt<bool> raise("raise", cl::desc("Raise to the llm dialect"),
+                    cl::sub(importCmd));
+cl::opt<bool> printWeights("print-weights",
+                           cl::desc("Print weight blobs instead of eliding"),
+                           cl::sub(importCmd));
+cl::opt<bool> summaryOnly("summary",
+                          cl::desc("Print a summary of the module instead of "
+                                   "the module"),
+                          cl::sub(importCmd));
+
+// run
+cl::opt<std::string> runInput(cl::Positional,
+                              cl::desc("<model.onnx | model.mlir>"),
+                              cl::Required, cl::sub(runCmd));
+cl::opt<std::string> promptIds("prompt-ids",
+                               cl::desc("Comma-separated prompt token ids"),
+                               cl::Required, cl::sub(runCmd));
+cl::opt<int> numTokens("n", cl::desc("Number of tokens to generate"),
+                       cl::init(16), cl::sub(runCmd));
+cl::opt<bool> jsonOutput("json", cl::desc("Print one JSON object"),
+                         cl::sub(runCmd));
+cl::opt<std::string> logitsFile(
+    "logits",
+    cl::desc("Write the float32 logits of every prompt position to this file"),
+    cl::sub(runCmd));
+
+// shared
+cl::opt<std::string> tokenizerPath(
+    "tokenizer", cl::desc("Tokenizer file to record (default: found next to "
+                          "the model)"),
+    cl::sub(importCmd), cl::sub(runCmd));
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "microscale") << message << "\n";
+  return 1;
+}
+
+/// Looks for a tokenizer next to the model: a SentencePiece `.model` file or
+/// GPT-2's `encoder.json`.
+std::string findTokenizer(StringRef modelPath) {
+  if (!tokenizerPath.empty())
+    return tokenizerPath;
+  StringRef dir = llvm::sys::path::parent_path(modelPath);
+  if (dir.empty())
+    dir = ".";
+  std::error_code ec;
+  std::string found;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    if (name.ends_with(".model") || name == "encoder.json" ||
+        name == "vocab.json")
+      if (found.empty() || name < StringRef(found))
+        found = name.str();
+  }
+  return found;
+}
+
+/// Imports (and optionally raises) an ONNX model, or parses an .mlir file.
+/// Diagnostics go to stderr.
+OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
+                                bool raiseToLLM) {
+  if (path.ends_with(".mlir") || path.ends_with(".mlirbc")) {
+    llvm::SourceMgr sourceMgr;
+    std::string error;
+    auto file = openInputFile(path, &error);
+    if (!file) {
+      fail(error);
+      return nullptr;
+    }
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
+  auto module = importONNXModel(path, &context);
+  if (!module) {
+    fail(llvm::toString(module.takeError()));
+    return nullptr;
+  }
+  if (!raiseToLLM)
+    return std::move(*module);
+  PassManager pm(&context);
+  llm::RaiseONNXPassOptions options;
+  options.tokenizer = findTokenizer(path);
+  pm.addPass(llm::createRaiseONNXPass(options));
+  if (failed(pm.run(**module)))
+    return nullptr;
+  return std::move(*module);
+}
+
+void printSummary(ModuleOp module, llvm::raw_ostream &os) {
+  if (auto model = module->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName))
+    os << "model: " << model.getArch() << ", vocab " << model.getVocabSize()
+       << ", hidden " << model.getHiddenSize() << ", layers "
+       << model.getNumLayers() << ", heads " << model.getNumHeads()
+       << ", kv heads " << model.getNumKvHeads() << ", head_dim "
+       << model.getHeadDim() << ", max context " << model.getMaxContext()
+       << ", bos " << model.getBosId() << ", eos " << model.getEosId()
+       << ", tokenizer '" << model.getTokenizer() << "'\n";
+  std::map<std::string, int64_t> counts;
+  int64_t weightBytes = 0, weightCount = 0;
+  module.walk([&](Operation *op) {
+    if (isa<ModuleOp, func::FuncOp, func::ReturnOp>(op))
+      return;
+    std::string name = op->getName().getStringRef().str();
+    if (auto node = dyn_cast<onnx::NodeOp>(op))
+      name += "(" + node.getOpType().str() + ")";
+    ++counts[name];
+    if (auto weight = dyn_cast<llm::WeightOp>(op)) {
+      auto type = weight.getType();
+      weightBytes +=
+          type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+      ++weightCount;
+    }
+  });
+  os << "ops:\n";
+  for (auto &[name, count] : counts)
+    os << "  " << name << " " << count << "\n";
+  if (weightCount)
+    os << "weights: " << weightCount << " tensors, " << weightBytes
+       << " bytes\n";
+}
+
+int runImport(MLIRContext &context) {
+  OwningOpRef<ModuleOp> module = loadModel(importInput, context, raise);
+  if (!module)
+    return 1;
+  std::string error;
+  auto output = openOutputFile(outputFile, &error);
+  if (!output)
+    return fail(error);
+  if (summaryOnly) {
+    printSummary(*module, output->os());
+  } else {
+    OpPrintingFlags flags;
+    if (!printWeights)
+      flags.elideLargeResourceString(64);
+    module->print(output->os(), flags);
+    output->os() << "\n";
+  }
+  output->keep();
+  return 0;
+}
+
+int runInterpreter(MLIRContext &context) {
+  llvm::SmallVector<int64_t> prompt;
+  for (StringRef piece : llvm::split(promptIds, ',')) {
+    int64_t id;
+    if (piece.trim().getAsInteger(10, id))
+      return fail("--prompt-ids: '" + piece + "' is not an integer");
+    prompt.push_back(id);
+  }
+  if (prompt.empty())
+    return fail("--prompt-ids is empty");
+  if (numTokens < 0)
+    return fail("-n must be non-negative");
+
+  OwningOpRef<ModuleOp> module = loadModel(runInput, context, /*raise=*/true);
+  if (!module)
+    return 1;
+  auto interpreter = reference::Interpreter::create(*module);
+  if (!interpreter)
+    return fail(llvm::toString(interpreter.takeError()));
+  reference::Interpreter &model = **interpreter;
+  if ((int64_t)prompt.size() + numTokens > model.maxContext())
+    return fail(llvm::Twine("prompt plus -n (") +
+                llvm::Twine(prompt.size() + numTokens) +
+                " tokens) exceeds the model's context of " +
+                llvm::Twine(model.maxContext()));
+
+  auto logits = model.forward(prompt);
+  if (!logits)
+    return fail(llvm::toString(logits.takeError()));
+  if (!logitsFile.empty()) {
+    std::string error;
+    auto out = openOutputFile(logitsFile, &error);
+    if (!out)
+      return fail(error);
+    out->os().write(reinterpret_cast<const char *>(logits->data()),
+                    logits->size() * sizeof(float));
+    out->keep();
+  }
+  int64_t vocab = model.vocabSize();
+  auto argmax = [&](const float *row) {
+    return static_cast<int64_t>(std::max_element(row, row + vocab) - row);
+  };
+  llvm::SmallVector<int64_t> generated;
+  const float *last = logits->data() + (prompt.size() - 1) * vocab;
+  std::vector<float> step;
+  for (int i = 0; i < numTokens; ++i) {
+    int64_t next = argmax(last);
+    generated.push_back(next);
+    if (i + 1 == numTokens)
+      break;
+    auto result = model.forward({next});
+    if (!result)
+      return fail(llvm::toString(result.takeError()));
+    step = std::move(*result);
+    last = step.data();
+  }
+  if (jsonOutput) {
+    llvm::json::Array ids;
+    for (int64_t id : generated)
+      ids.push_back(id);
+    llvm::outs() << llvm::json::Value(llvm::json::Object{{"ids", std::move(ids)}})
+                 << "\n";
+  } else {
+    llvm::outs() << llvm::join(llvm::map_range(generated,
+                                               [](int64_t id) {
+                                                 return std::to_string(id);
+                                               }),
+                               ",")
+                 << "\n";
+  }
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "Microscale: compression compiler for LLMs\n");
+  DialectRegistry registry;
+  registry.insert<llm::LLMDialect, onnx::ONNXDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  if (importCmd)
+    return runImport(context);
+  if (runCmd)
+    return runInterpreter(context);
+  cl::PrintHelpMessage();
+  return 1;
+}
