@@ -77,6 +77,16 @@ struct RaiseONNXPass
 void RaiseONNXPass::runOnOperation() {
   ModuleOp module = getOperation();
   SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+  if (allowPartial) {
+    // Only the patterns: what they leave is kept for inspection.
+    for (func::FuncOp func : funcs) {
+      RewritePatternSet patterns(&getContext());
+      populateRaiseONNXPatterns(patterns);
+      if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+    return;
+  }
   if (funcs.size() != 1) {
     module.emitError("expected one entry function, found ") << funcs.size();
     return signalPassFailure();
@@ -166,7 +176,7 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
   eraseDeadOps(body);
 
   // Anything left at the onnx level was not recognized.
-  if (!allowPartial) {
+  {
     // Report the unrecognized node nearest to the raised part: one whose
     // result feeds an llm op or the output (the root of what was missed),
     // else the last one.
@@ -206,7 +216,7 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
   for (BlockArgument arg : func.getArguments()) {
     if (arg == idsArg)
       continue;
-    if (!arg.use_empty() && !allowPartial)
+    if (!arg.use_empty())
       return func.emitError("graph input '")
              << nameOf(func, arg.getArgNumber(), false)
              << "' is still used after raising";

@@ -18,9 +18,11 @@
 namespace mlir::microscale::llm {
 
 /// The onnx.node defining `value` if its op type is `opType`, else null.
+/// Matchers chain freely: a null `value` gives null.
 onnx::NodeOp getNode(Value value, StringRef opType);
 
-/// Skips Identity nodes and Casts that do not change the element type.
+/// Skips Identity nodes and Casts that do not change the element type
+/// (null stays null).
 Value skipNoOps(Value value);
 
 /// The value of a constant (onnx.constant or llm.weight), or null.

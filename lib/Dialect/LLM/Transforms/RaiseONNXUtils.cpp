@@ -14,6 +14,8 @@ using namespace mlir::microscale;
 using namespace mlir::microscale::llm;
 
 onnx::NodeOp mlir::microscale::llm::getNode(Value value, StringRef opType) {
+  if (!value)
+    return nullptr;
   auto node = value.getDefiningOp<onnx::NodeOp>();
   if (node && node.getOpType() == opType)
     return node;
@@ -21,6 +23,8 @@ onnx::NodeOp mlir::microscale::llm::getNode(Value value, StringRef opType) {
 }
 
 Value mlir::microscale::llm::skipNoOps(Value value) {
+  if (!value)
+    return value;
   while (auto node = value.getDefiningOp<onnx::NodeOp>()) {
     if (node.getInputs().empty())
       break;

@@ -28,13 +28,14 @@ def RaiseONNXPass : Pass<"llm-raise-onnx", "::mlir::ModuleOp"> {
     Afterwards the entry function is rewritten to the llm calling
     convention `(input_ids) -> logits`, the KV cache becoming the state of
     the `llm.attention` ops. Any onnx-level op that survives is an error
-    that names its node and why it was not recognized; with
-    `allow-partial` the pass leaves it in place instead (for debugging).
+    that names its node and why it was not recognized. With
+    `allow-partial` the pass only applies the patterns and keeps whatever
+    they leave (for debugging and for testing patterns one by one).
   }];
   let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
   let options = [
     Option<"allowPartial", "allow-partial", "bool", "false",
-           "Leave unrecognized onnx-level ops instead of failing">,
+           "Only apply the patterns; keep unrecognized ops and the signature">,
     Option<"tokenizer", "tokenizer", "std::string", "\"\"",
            "Tokenizer file to record in the llm.model attribute">,
     Option<"maxContext", "max-context", "int64_t", "0",

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything Microscale needs on a fresh Debian 12 machine, then
+# configures and builds it into build/ (or $MICROSCALE_BUILD_DIR).
+#
+#   utils/setup.sh                 # install + build
+#   MICROSCALE_SANITIZE=1 utils/setup.sh   # ASan/UBSan build in build-asan/
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+packages=(
+  # compiler build: LLVM/MLIR 19, clang, lld, ninja, lit/FileCheck
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
+  ninja-build cmake
+  # ONNX protobuf classes
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  # test fixtures and reference checks
+  python3 python3-numpy python3-onnx
+  libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+if [[ "${MICROSCALE_SANITIZE:-0}" == 1 ]]; then
+  build="${MICROSCALE_BUILD_DIR:-$repo/build-asan}"
+  extra=(-DCMAKE_BUILD_TYPE=Debug -DMICROSCALE_ENABLE_SANITIZERS=ON)
+else
+  build="${MICROSCALE_BUILD_DIR:-$repo/build}"
+  extra=(-DCMAKE_BUILD_TYPE=Release)
+fi
+cmake -G Ninja -S "$repo" -B "$build" \
+  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+  -DLLVM_USE_LINKER=lld -DLLVM_ENABLE_ASSERTIONS=ON "${extra[@]}" >/dev/null
+cmake --build "$build"
