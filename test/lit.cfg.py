@@ -20,6 +20,8 @@ models = os.environ.get("MICROSCALE_MODELS", config.microscale_models_dir)
 config.substitutions.append(("%models", models))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%utils", os.path.join(config.microscale_src_root, "utils")))
+config.substitutions.append(
+    ("%microscale_unittests", os.path.join(config.microscale_tools_dir, "MicroscaleUnitTests")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
