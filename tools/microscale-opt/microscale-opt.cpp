@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "microscale/Conversion/Passes.h"
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
                   mlir::microscale::onnx::ONNXDialect,
                   mlir::func::FuncDialect>();
   mlir::microscale::llm::registerLLMPasses();
+  mlir::microscale::registerConversionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -3,16 +3,19 @@
 // Part of the Microscale project.
 //
 // `microscale import` brings an ONNX model to the onnx or llm level;
-// `microscale run` executes a model on the reference interpreter.
+// `microscale run` executes a model on the reference interpreter;
+// `microscale compile` turns a model into a self-contained native program.
 //
 //===----------------------------------------------------------------------===//
 
+#include "microscale/Conversion/Passes.h"
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
 #include "microscale/Import/ONNXImporter.h"
 #include "microscale/Reference/Interpreter.h"
+#include "microscale/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -23,7 +26,11 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -39,6 +46,8 @@ namespace cl = llvm::cl;
 namespace {
 cl::SubCommand importCmd("import", "Import an ONNX model and print it");
 cl::SubCommand runCmd("run", "Run a model on the reference interpreter");
+cl::SubCommand compileCmd("compile",
+                          "Compile a model into a native program");
 
 // import
 cl::opt<std::string> importInput(cl::Positional, cl::desc("<model.onnx>"),
@@ -71,11 +80,45 @@ cl::opt<std::string> logitsFile(
     cl::desc("Write the float32 logits of every prompt position to this file"),
     cl::sub(runCmd));
 
+// compile
+cl::opt<std::string> compileInput(cl::Positional,
+                                  cl::desc("<model.onnx | model.mlir>"),
+                                  cl::Required, cl::sub(compileCmd));
+cl::opt<std::string> compileOutput("o", cl::desc("Output file"),
+                                   cl::Required, cl::sub(compileCmd));
+enum class EmitKind { Exe, Obj, Asm, LLVMIR, MLIR };
+cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("What to write"), cl::init(EmitKind::Exe),
+    cl::values(clEnumValN(EmitKind::Exe, "exe", "static executable"),
+               clEnumValN(EmitKind::Obj, "obj", "object file"),
+               clEnumValN(EmitKind::Asm, "asm", "assembly"),
+               clEnumValN(EmitKind::LLVMIR, "llvm-ir", "optimized LLVM IR"),
+               clEnumValN(EmitKind::MLIR, "mlir",
+                          "the lowered MLIR module before LLVM")),
+    cl::sub(compileCmd));
+cl::opt<std::string> targetTriple("target", cl::desc("Target triple"),
+                                  cl::sub(compileCmd));
+cl::opt<std::string> targetCpu("mcpu", cl::desc("Target CPU ('native')"),
+                               cl::sub(compileCmd));
+cl::opt<std::string> targetFeatures("mattr", cl::desc("Target features"),
+                                    cl::sub(compileCmd));
+cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
+                           cl::Prefix, cl::init(2), cl::sub(compileCmd));
+cl::opt<int64_t> maxTokens("max-tokens",
+                           cl::desc("Most tokens per forward call"),
+                           cl::init(64), cl::sub(compileCmd));
+cl::opt<std::string> runtimeDir(
+    "runtime-dir", cl::desc("Folder of per-target runtime libraries"),
+    cl::init(MICROSCALE_RUNTIME_DIR), cl::sub(compileCmd));
+
 // shared
 cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("Tokenizer file to record (default: found next to "
                           "the model)"),
-    cl::sub(importCmd), cl::sub(runCmd));
+    cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
+cl::opt<int64_t> maxContext(
+    "max-context", cl::desc("Context length (default: from the model)"),
+    cl::init(0), cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
 
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "microscale") << message << "\n";
@@ -128,6 +171,7 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
   PassManager pm(&context);
   llm::RaiseONNXPassOptions options;
   options.tokenizer = findTokenizer(path);
+  options.maxContext = maxContext;
   pm.addPass(llm::createRaiseONNXPass(options));
   if (failed(pm.run(**module)))
     return nullptr;
@@ -260,6 +304,145 @@ int runInterpreter(MLIRContext &context) {
   }
   return 0;
 }
+/// Writes `emit` to `path` through a temporary file, so a failure never
+/// leaves a partial output.
+llvm::Error writeAtomically(StringRef path,
+                            llvm::function_ref<llvm::Error(StringRef)> emit) {
+  llvm::SmallString<256> temporary;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
+          path + ".tmp-%%%%%%", temporary))
+    return llvm::createStringError(ec, "cannot create '" + path + "'");
+  if (llvm::Error error = emit(temporary)) {
+    llvm::sys::fs::remove(temporary);
+    return error;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
+    llvm::sys::fs::remove(temporary);
+    return llvm::createStringError(ec, "cannot write '" + path + "'");
+  }
+  return llvm::Error::success();
+}
+
+int runCompile(MLIRContext &context, int argc, char **argv) {
+  if (maxTokens < 1)
+    return fail("--max-tokens must be positive");
+  OwningOpRef<ModuleOp> module = loadModel(compileInput, context, true);
+  if (!module)
+    return 1;
+  auto model = (*module)->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName);
+  if (!model)
+    return fail(compileInput + ": not a raised model (no #llm.model)");
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  ConvertLLMToStandardPassOptions lowering;
+  lowering.maxTokens = maxTokens;
+  lowering.maxContext = maxContext;
+  pm.addPass(createConvertLLMToStandardPass(lowering));
+  if (failed(pm.run(*module)))
+    return 1;
+  auto facts = [&](StringRef name) {
+    return (*module)->getAttrOfType<IntegerAttr>(name).getInt();
+  };
+  int64_t weightBytes = facts("ms.weight_bytes");
+  int64_t arenaBytes = facts("ms.arena_bytes");
+
+  auto printSizes = [&]() {
+    llvm::errs() << "weights: " << weightBytes << " bytes (read-only data)\n"
+                 << "arena:   " << arenaBytes
+                 << " bytes (activations, scratch, KV cache for "
+                 << facts("ms.max_context") << " positions)\n"
+                 << "RAM needed: " << arenaBytes
+                 << " bytes + weights if not executed in place ("
+                 << weightBytes + arenaBytes << " total)\n";
+  };
+  if (emitKind == EmitKind::MLIR) {
+    printSizes();
+    auto error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      if (ec)
+        return llvm::createStringError(ec, "cannot write '" + path + "'");
+      OpPrintingFlags flags;
+      flags.elideLargeResourceString(64);
+      module->print(os, flags);
+      return llvm::Error::success();
+    });
+    return error ? fail(llvm::toString(std::move(error))) : 0;
+  }
+
+  TargetOptions targetOptions;
+  targetOptions.triple = targetTriple;
+  targetOptions.cpu = targetCpu;
+  targetOptions.features = targetFeatures;
+  targetOptions.optLevel = optLevel;
+  auto backend = getTargetBackend(targetOptions);
+  if (!backend)
+    return fail(llvm::toString(backend.takeError()));
+  auto machine = (*backend)->createTargetMachine(targetOptions);
+  if (!machine)
+    return fail(llvm::toString(machine.takeError()));
+
+  ProgramInfo info;
+  for (int i = 1; i < argc; ++i)
+    info.buildFlags += (i > 1 ? " " : "") + std::string(argv[i]);
+  std::vector<uint8_t> tokenizerBlob;
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateProgram(*module, llvmContext, **machine, info,
+                                     tokenizerBlob, optLevel);
+  if (!llvmModule)
+    return fail(llvm::toString(llvmModule.takeError()));
+
+  llvm::Error error = llvm::Error::success();
+  switch (emitKind) {
+  case EmitKind::LLVMIR:
+    error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      if (ec)
+        return llvm::createStringError(ec, "cannot write '" + path + "'");
+      (*llvmModule)->print(os, nullptr);
+      return llvm::Error::success();
+    });
+    break;
+  case EmitKind::Obj:
+  case EmitKind::Asm:
+    error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      if (ec)
+        return llvm::createStringError(ec, "cannot write '" + path + "'");
+      return emitObject(**llvmModule, **machine, os,
+                        emitKind == EmitKind::Asm);
+    });
+    break;
+  case EmitKind::Exe:
+  case EmitKind::MLIR:
+    error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
+      llvm::SmallString<256> object;
+      if (std::error_code ec =
+              llvm::sys::fs::createTemporaryFile("microscale", "o", object))
+        return llvm::createStringError(ec, "cannot create a temporary file");
+      llvm::FileRemover removeObject(object);
+      {
+        std::error_code ec;
+        llvm::raw_fd_ostream os(object, ec);
+        if (ec)
+          return llvm::createStringError(ec, "cannot write '" + object + "'");
+        if (llvm::Error e = emitObject(**llvmModule, **machine, os))
+          return e;
+      }
+      return (*backend)->linkExecutable(
+          {std::string(object)}, (*backend)->runtimeLibrary(runtimeDir), path);
+    });
+    break;
+  }
+  if (error)
+    return fail(llvm::toString(std::move(error)));
+  printSizes();
+  return 0;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -278,6 +461,13 @@ int main(int argc, char **argv) {
     return runImport(context);
   if (runCmd)
     return runInterpreter(context);
+  if (compileCmd) {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return runCompile(context, argc, argv);
+  }
   cl::PrintHelpMessage();
   return 1;
 }

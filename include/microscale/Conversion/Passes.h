@@ -1,0 +1,29 @@
+//===- Passes.h - conversion passes -----------------------------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MICROSCALE_CONVERSION_PASSES_H
+#define MICROSCALE_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::microscale {
+
+#define GEN_PASS_DECL
+#include "microscale/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "microscale/Conversion/Passes.h.inc"
+
+} // namespace mlir::microscale
+
+#endif // MICROSCALE_CONVERSION_PASSES_H

@@ -1,0 +1,54 @@
+//===- Passes.td - conversion passes -----------------------*- tablegen -*-===//
+//
+// Part of the Microscale project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MICROSCALE_CONVERSION_PASSES_TD
+#define MICROSCALE_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertLLMToStandardPass
+    : Pass<"convert-llm-to-standard", "::mlir::ModuleOp"> {
+  let summary = "Lower a raised llm module to loops, buffers and kernel calls";
+  let description = [{
+    Replaces the `llm` entry function with the generated program's
+    `ms_forward(tokens, n, pos) -> logits` (see runtime/include/microscale/
+    runtime.h), written in upstream dialects (func, scf, arith, math,
+    memref) plus calls to the runtime's microkernels for the matrix
+    products and attention.
+
+    Memory is planned statically: every activation and scratch buffer is a
+    view into one arena global (`ms_arena`, placed in .bss) at an offset
+    chosen by a lifetime-aware planner, sized for `max-tokens` tokens per
+    call; the KV cache (`max-context` positions per layer) follows the
+    activations. Weights become constant globals holding the original
+    resource blobs (no copy). Elementwise work is generated as loops fused
+    per op: norms in one pass per row, RoPE in place of a copy, the MLP
+    activation fused with the gating product, residual adds.
+
+    The module records `ms.arena_bytes`, `ms.weight_bytes`, `ms.max_tokens`
+    and `ms.max_context` for the emitter.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+  let options = [
+    Option<"maxTokens", "max-tokens", "int64_t", "64",
+           "Most tokens one ms_forward call processes (prefill chunk)">,
+    Option<"maxContext", "max-context", "int64_t", "0",
+           "KV-cache positions (default: the model's max_context)">,
+  ];
+  let statistics = [
+    Statistic<"arenaBytes", "arena-bytes", "Bytes of the arena">,
+    Statistic<"weightBytes", "weight-bytes", "Bytes of constant weights">,
+  ];
+}
+
+#endif // MICROSCALE_CONVERSION_PASSES_TD
