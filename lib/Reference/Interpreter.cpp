@@ -1,4 +1,5 @@
-//===- Interpreter.cpp - reference interpreter of the llm dialect -*- C++ -*-===//
+//===- Interpreter.cpp - reference interpreter of the llm dialect -*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //
@@ -83,9 +84,8 @@ private:
   using Buffer = std::vector<float>;
 
   /// `y[r, o] = sum_i x[r, i] * w[o, i] + b[o]` with w [out, in].
-  static void linear(const Buffer &x, int64_t rows, int64_t in,
-                     const Buffer &w, int64_t out, const Buffer *bias,
-                     Buffer &y) {
+  static void linear(const Buffer &x, int64_t rows, int64_t in, const Buffer &w,
+                     int64_t out, const Buffer *bias, Buffer &y) {
     y.assign(rows * out, 0.0f);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t o = 0; o < out; ++o) {
@@ -136,8 +136,8 @@ llvm::Error InterpreterImpl::initialize() {
       continue;
     }
     if (auto attention = dyn_cast<AttentionOp>(op)) {
-      int64_t size = maxContext() * attention.getNumKvHeads() *
-                     attention.getHeadDim();
+      int64_t size =
+          maxContext() * attention.getNumKvHeads() * attention.getHeadDim();
       auto &slot = caches[attention.getLayer()];
       if (!slot.first.empty())
         return makeError("two attention ops share KV-cache slot " +
@@ -189,8 +189,8 @@ InterpreterImpl::forward(llvm::ArrayRef<int64_t> tokens) {
       if (emb.getIds() != idsArg)
         return makeError("embedding ids are not the token input");
       const Buffer &table = *weightOf(emb.getTable());
-      int64_t rows = cast<RankedTensorType>(emb.getTable().getType())
-                         .getDimSize(0);
+      int64_t rows =
+          cast<RankedTensorType>(emb.getTable().getType()).getDimSize(0);
       out.resize(n * features);
       for (int64_t r = 0; r < n; ++r) {
         if (tokens[r] < 0 || tokens[r] >= rows)
@@ -201,8 +201,8 @@ InterpreterImpl::forward(llvm::ArrayRef<int64_t> tokens) {
       }
     } else if (auto posEmb = dyn_cast<PositionEmbeddingOp>(op)) {
       const Buffer &table = *weightOf(posEmb.getTable());
-      int64_t rows = cast<RankedTensorType>(posEmb.getTable().getType())
-                         .getDimSize(0);
+      int64_t rows =
+          cast<RankedTensorType>(posEmb.getTable().getType()).getDimSize(0);
       if (start + n > rows)
         return makeError(llvm::formatv("position {0} is past the position "
                                        "table of {1} rows",
@@ -268,7 +268,8 @@ InterpreterImpl::forward(llvm::ArrayRef<int64_t> tokens) {
       for (int64_t r = 0; r < n; ++r)
         for (int64_t i = 0; i < half; ++i) {
           // Exporters hold frequencies and angles in float32.
-          float freq = static_cast<float>(1.0 / std::pow(theta, 2.0 * i / rotary));
+          float freq =
+              static_cast<float>(1.0 / std::pow(theta, 2.0 * i / rotary));
           float angle = static_cast<float>(start + r) * freq;
           float cos = std::cos(angle), sin = std::sin(angle);
           int64_t first = interleaved ? 2 * i : i;
@@ -331,8 +332,7 @@ InterpreterImpl::forward(llvm::ArrayRef<int64_t> tokens) {
              mlp.getUpBias() ? weightOf(mlp.getUpBias()) : nullptr, up);
       if (mlp.isGated()) {
         linear(x, n, hidden, *weightOf(mlp.getGateWeight()), inner,
-               mlp.getGateBias() ? weightOf(mlp.getGateBias()) : nullptr,
-               gate);
+               mlp.getGateBias() ? weightOf(mlp.getGateBias()) : nullptr, gate);
         for (int64_t i = 0; i < n * inner; ++i)
           up[i] *= activate(mlp.getActivation(), gate[i]);
       } else {

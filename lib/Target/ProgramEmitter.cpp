@@ -111,12 +111,18 @@ mlir::microscale::translateProgram(ModuleOp module, llvm::LLVMContext &context,
   auto *infoType = llvm::StructType::create(context, fields, "ms_model_info");
   auto number = [&](int64_t v) { return llvm::ConstantInt::get(i64, v); };
   SmallVector<llvm::Constant *> values = {
-      number(model.getVocabSize()),  number(model.getHiddenSize()),
-      number(model.getNumLayers()),  number(model.getNumHeads()),
-      number(model.getNumKvHeads()), number(model.getHeadDim()),
-      number(maxContext),            number(maxTokens),
-      number(model.getBosId()),      number(model.getEosId()),
-      number(weightBytes),           number(arenaBytes),
+      number(model.getVocabSize()),
+      number(model.getHiddenSize()),
+      number(model.getNumLayers()),
+      number(model.getNumHeads()),
+      number(model.getNumKvHeads()),
+      number(model.getHeadDim()),
+      number(maxContext),
+      number(maxTokens),
+      number(model.getBosId()),
+      number(model.getEosId()),
+      number(weightBytes),
+      number(arenaBytes),
       cString(*llvmModule, model.getArch()),
       cString(*llvmModule, machine.getTargetTriple().str()),
       cString(*llvmModule, info.compression),
@@ -131,10 +137,9 @@ mlir::microscale::translateProgram(ModuleOp module, llvm::LLVMContext &context,
       *llvmModule, blob->getType(), /*isConstant=*/true,
       llvm::GlobalValue::ExternalLinkage, blob, "ms_tokenizer_blob");
   blobGlobal->setAlignment(llvm::Align(8));
-  new llvm::GlobalVariable(*llvmModule, i64, /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage,
-                           number(tokenizerBlob.size()),
-                           "ms_tokenizer_blob_size");
+  new llvm::GlobalVariable(
+      *llvmModule, i64, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+      number(tokenizerBlob.size()), "ms_tokenizer_blob_size");
 
   // Optimize the generated loops for the target.
   llvm::LoopAnalysisManager lam;

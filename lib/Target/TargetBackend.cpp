@@ -25,7 +25,8 @@ TargetBackend::~TargetBackend() = default;
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 TargetBackend::createTargetMachine(const TargetOptions &options) const {
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return makeError("target '" + triple + "': " + error);
   std::string cpu = options.cpu.empty() ? "generic" : options.cpu;
@@ -37,16 +38,15 @@ TargetBackend::createTargetMachine(const TargetOptions &options) const {
         features += (feature.second ? ",+" : ",-") + feature.first().str();
     }
   }
-  llvm::CodeGenOptLevel level = options.optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                : options.optLevel == 1
-                                    ? llvm::CodeGenOptLevel::Less
-                                : options.optLevel == 2
-                                    ? llvm::CodeGenOptLevel::Default
-                                    : llvm::CodeGenOptLevel::Aggressive;
+  llvm::CodeGenOptLevel level =
+      options.optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                              : llvm::CodeGenOptLevel::Aggressive;
   llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, features, targetOptions, llvm::Reloc::Static,
-      std::nullopt, level));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(triple, cpu, features, targetOptions,
+                                  llvm::Reloc::Static, std::nullopt, level));
   if (!machine)
     return makeError("cannot create a target machine for '" + triple + "'");
   return std::move(machine);
@@ -72,16 +72,18 @@ public:
                              llvm::StringRef output) const override {
     auto clang = llvm::sys::findProgramByName("clang-19");
     if (!clang)
-      clang = llvm::sys::findProgramByName("clang-19", {"/usr/lib/llvm-19/bin"});
+      clang =
+          llvm::sys::findProgramByName("clang-19", {"/usr/lib/llvm-19/bin"});
     if (!clang)
       return makeError("cannot find clang-19 to drive the link (install "
                        "clang-19 and lld-19)");
     if (!llvm::sys::fs::exists(runtimeLibrary))
       return makeError("runtime library for '" + triple + "' not found at '" +
                        runtimeLibrary + "'");
-    std::vector<std::string> args = {*clang, "--target=" + triple, "-static",
-                                     "-fuse-ld=lld", "-Wl,--gc-sections",
-                                     "-s", "-o", output.str()};
+    std::vector<std::string> args = {
+        *clang,         "--target=" + triple, "-static",
+        "-fuse-ld=lld", "-Wl,--gc-sections",  "-s",
+        "-o",           output.str()};
     args.insert(args.end(), objects.begin(), objects.end());
     args.push_back(runtimeLibrary.str());
     args.push_back("-lpthread");
@@ -104,9 +106,8 @@ mlir::microscale::getTargetBackend(const TargetOptions &options) {
                                ? llvm::sys::getDefaultTargetTriple()
                                : llvm::Triple::normalize(options.triple);
   llvm::Triple triple(tripleName);
-  if (triple.isOSLinux() &&
-      (triple.getArch() == llvm::Triple::x86_64 ||
-       triple.getArch() == llvm::Triple::aarch64)) {
+  if (triple.isOSLinux() && (triple.getArch() == llvm::Triple::x86_64 ||
+                             triple.getArch() == llvm::Triple::aarch64)) {
     // Canonical spelling, which also names the runtime library folder.
     std::string canonical = (triple.getArchName() + "-linux-gnu").str();
     return std::make_unique<LinuxStaticBackend>(canonical);

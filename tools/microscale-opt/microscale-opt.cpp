@@ -1,4 +1,5 @@
-//===- microscale-opt.cpp - run Microscale passes on .mlir files -*- C++ -*-===//
+//===- microscale-opt.cpp - run Microscale passes on .mlir files -*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //
@@ -16,14 +17,14 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<mlir::microscale::llm::LLMDialect,
-                  mlir::microscale::onnx::ONNXDialect,
-                  mlir::func::FuncDialect>();
+  registry
+      .insert<mlir::microscale::llm::LLMDialect,
+              mlir::microscale::onnx::ONNXDialect, mlir::func::FuncDialect>();
   mlir::microscale::llm::registerLLMPasses();
   mlir::microscale::registerConversionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Microscale optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Microscale optimizer driver\n", registry));
 }

@@ -24,16 +24,16 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
-#include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/Module.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -46,8 +46,7 @@ namespace cl = llvm::cl;
 namespace {
 cl::SubCommand importCmd("import", "Import an ONNX model and print it");
 cl::SubCommand runCmd("run", "Run a model on the reference interpreter");
-cl::SubCommand compileCmd("compile",
-                          "Compile a model into a native program");
+cl::SubCommand compileCmd("compile", "Compile a model into a native program");
 
 // import
 cl::opt<std::string> importInput(cl::Positional, cl::desc("<model.onnx>"),
@@ -84,8 +83,8 @@ cl::opt<std::string> logitsFile(
 cl::opt<std::string> compileInput(cl::Positional,
                                   cl::desc("<model.onnx | model.mlir>"),
                                   cl::Required, cl::sub(compileCmd));
-cl::opt<std::string> compileOutput("o", cl::desc("Output file"),
-                                   cl::Required, cl::sub(compileCmd));
+cl::opt<std::string> compileOutput("o", cl::desc("Output file"), cl::Required,
+                                   cl::sub(compileCmd));
 enum class EmitKind { Exe, Obj, Asm, LLVMIR, MLIR };
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to write"), cl::init(EmitKind::Exe),
@@ -107,15 +106,17 @@ cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
 cl::opt<int64_t> maxTokens("max-tokens",
                            cl::desc("Most tokens per forward call"),
                            cl::init(64), cl::sub(compileCmd));
-cl::opt<std::string> runtimeDir(
-    "runtime-dir", cl::desc("Folder of per-target runtime libraries"),
-    cl::init(MICROSCALE_RUNTIME_DIR), cl::sub(compileCmd));
+cl::opt<std::string>
+    runtimeDir("runtime-dir",
+               cl::desc("Folder of per-target runtime libraries"),
+               cl::init(MICROSCALE_RUNTIME_DIR), cl::sub(compileCmd));
 
 // shared
-cl::opt<std::string> tokenizerPath(
-    "tokenizer", cl::desc("Tokenizer file to record (default: found next to "
-                          "the model)"),
-    cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
+cl::opt<std::string>
+    tokenizerPath("tokenizer",
+                  cl::desc("Tokenizer file to record (default: found next to "
+                           "the model)"),
+                  cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
 cl::opt<int64_t> maxContext(
     "max-context", cl::desc("Context length (default: from the model)"),
     cl::init(0), cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
@@ -292,7 +293,8 @@ int runInterpreter(MLIRContext &context) {
     llvm::json::Array ids;
     for (int64_t id : generated)
       ids.push_back(id);
-    llvm::outs() << llvm::json::Value(llvm::json::Object{{"ids", std::move(ids)}})
+    llvm::outs() << llvm::json::Value(
+                        llvm::json::Object{{"ids", std::move(ids)}})
                  << "\n";
   } else {
     llvm::outs() << llvm::join(llvm::map_range(generated,
@@ -309,8 +311,8 @@ int runInterpreter(MLIRContext &context) {
 llvm::Error writeAtomically(StringRef path,
                             llvm::function_ref<llvm::Error(StringRef)> emit) {
   llvm::SmallString<256> temporary;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-          path + ".tmp-%%%%%%", temporary))
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", temporary))
     return llvm::createStringError(ec, "cannot create '" + path + "'");
   if (llvm::Error error = emit(temporary)) {
     llvm::sys::fs::remove(temporary);
@@ -359,16 +361,17 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   };
   if (emitKind == EmitKind::MLIR) {
     printSizes();
-    auto error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
-      std::error_code ec;
-      llvm::raw_fd_ostream os(path, ec);
-      if (ec)
-        return llvm::createStringError(ec, "cannot write '" + path + "'");
-      OpPrintingFlags flags;
-      flags.elideLargeResourceString(64);
-      module->print(os, flags);
-      return llvm::Error::success();
-    });
+    auto error =
+        writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
+          std::error_code ec;
+          llvm::raw_fd_ostream os(path, ec);
+          if (ec)
+            return llvm::createStringError(ec, "cannot write '" + path + "'");
+          OpPrintingFlags flags;
+          flags.elideLargeResourceString(64);
+          module->print(os, flags);
+          return llvm::Error::success();
+        });
     return error ? fail(llvm::toString(std::move(error))) : 0;
   }
 
@@ -413,8 +416,7 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
       llvm::raw_fd_ostream os(path, ec);
       if (ec)
         return llvm::createStringError(ec, "cannot write '" + path + "'");
-      return emitObject(**llvmModule, **machine, os,
-                        emitKind == EmitKind::Asm);
+      return emitObject(**llvmModule, **machine, os, emitKind == EmitKind::Asm);
     });
     break;
   case EmitKind::Exe:

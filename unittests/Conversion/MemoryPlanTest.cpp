@@ -27,8 +27,8 @@ void expectValid(const std::vector<BufferRequest> &requests,
     EXPECT_EQ(plan.offsets[i] % alignment, 0) << "buffer " << i;
     EXPECT_LE(plan.offsets[i] + requests[i].bytes, plan.totalBytes);
     for (size_t j = i + 1; j < requests.size(); ++j)
-      EXPECT_FALSE(overlaps(requests[i], plan.offsets[i], requests[j],
-                            plan.offsets[j]))
+      EXPECT_FALSE(
+          overlaps(requests[i], plan.offsets[i], requests[j], plan.offsets[j]))
           << "buffers " << i << " and " << j;
   }
 }
@@ -49,9 +49,9 @@ TEST(MemoryPlan, OverlappingLifetimesGetDistinctBytes) {
 
 TEST(MemoryPlan, ResidualStreamPattern) {
   // x0 lives through a block whose temporaries come and go.
-  std::vector<BufferRequest> requests = {
-      {256, 0, 6}, {256, 1, 2}, {512, 2, 3}, {256, 3, 4},
-      {256, 4, 6}, {1024, 5, 5}, {256, 6, 7}};
+  std::vector<BufferRequest> requests = {{256, 0, 6}, {256, 1, 2}, {512, 2, 3},
+                                         {256, 3, 4}, {256, 4, 6}, {1024, 5, 5},
+                                         {256, 6, 7}};
   MemoryPlan plan = planMemory(requests, 64);
   expectValid(requests, plan, 64);
   // Never more than the peak of simultaneously live bytes plus alignment.

@@ -26,8 +26,8 @@ protected:
   }
   InferenceInput input(Type type) { return {type, {}}; }
   InferenceInput constI64(llvm::ArrayRef<int64_t> values) {
-    auto type = RankedTensorType::get({(int64_t)values.size()},
-                                      builder.getI64Type());
+    auto type =
+        RankedTensorType::get({(int64_t)values.size()}, builder.getI64Type());
     return {type, DenseElementsAttr::get(type, values)};
   }
   DictionaryAttr attrs(llvm::ArrayRef<NamedAttribute> entries = {}) {
@@ -56,8 +56,8 @@ protected:
 };
 
 TEST_F(ShapeInferenceTest, BroadcastKeepsDynamicAndStaticDims) {
-  Type result = infer("Add", attrs(),
-                      {input(f32({kDyn, kDyn, 64})), input(f32({64}))});
+  Type result =
+      infer("Add", attrs(), {input(f32({kDyn, kDyn, 64})), input(f32({64}))});
   EXPECT_EQ(result, f32({kDyn, kDyn, 64}));
 }
 
@@ -110,19 +110,18 @@ TEST_F(ShapeInferenceTest, UnsqueezeWithAxesInput) {
 }
 
 TEST_F(ShapeInferenceTest, TransposePermutes) {
-  Type result =
-      infer("Transpose",
-            attrs({builder.getNamedAttr("perm",
-                                        builder.getI64ArrayAttr({0, 2, 1, 3}))}),
-            {input(f32({1, kDyn, 8, 16}))});
+  Type result = infer("Transpose",
+                      attrs({builder.getNamedAttr(
+                          "perm", builder.getI64ArrayAttr({0, 2, 1, 3}))}),
+                      {input(f32({1, kDyn, 8, 16}))});
   EXPECT_EQ(result, f32({1, 8, kDyn, 16}));
 }
 
 TEST_F(ShapeInferenceTest, ConcatSumsAxis) {
-  Type result =
-      infer("Concat", attrs({builder.getNamedAttr("axis",
-                                                  builder.getI64IntegerAttr(-2))}),
-            {input(f32({1, 4, kDyn, 8})), input(f32({1, 4, 3, 8}))});
+  Type result = infer(
+      "Concat",
+      attrs({builder.getNamedAttr("axis", builder.getI64IntegerAttr(-2))}),
+      {input(f32({1, 4, kDyn, 8})), input(f32({1, 4, 3, 8}))});
   EXPECT_EQ(result, f32({1, 4, kDyn, 8}));
 }
 

@@ -1,4 +1,5 @@
-//===- MemoryPlan.h - static arena layout ------------------------*- C++ -*-===//
+//===- MemoryPlan.h - static arena layout ------------------------*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //

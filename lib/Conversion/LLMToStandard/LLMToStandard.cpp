@@ -1,4 +1,5 @@
-//===- LLMToStandard.cpp - llm to loops, buffers and kernel calls -*- C++ -*-===//
+//===- LLMToStandard.cpp - llm to loops, buffers and kernel calls -*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //
@@ -81,13 +82,12 @@ public:
   }
   /// Sum of body(i) over [0, ub), accumulated in order in f32.
   Value sum(int64_t ub, llvm::function_ref<Value(Value)> body) {
-    auto forOp =
-        b.create<scf::ForOp>(loc, index(0), index(ub), index(1),
-                             ValueRange{f32(0.0)});
+    auto forOp = b.create<scf::ForOp>(loc, index(0), index(ub), index(1),
+                                      ValueRange{f32(0.0)});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
-    Value next = fadd(forOp.getRegionIterArgs()[0],
-                      body(forOp.getInductionVar()));
+    Value next =
+        fadd(forOp.getRegionIterArgs()[0], body(forOp.getInductionVar()));
     b.create<scf::YieldOp>(loc, next);
     return forOp.getResult(0);
   }
@@ -96,9 +96,8 @@ public:
   Value pointer(Value memref) {
     Value address =
         b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, memref);
-    return b.create<LLVM::IntToPtrOp>(loc,
-                                      LLVM::LLVMPointerType::get(b.getContext()),
-                                      toI64(address));
+    return b.create<LLVM::IntToPtrOp>(
+        loc, LLVM::LLVMPointerType::get(b.getContext()), toI64(address));
   }
   Value nullPointer() {
     return b.create<LLVM::ZeroOp>(loc,
@@ -179,8 +178,7 @@ void ConvertLLMToStandardPass::runOnOperation() {
   }
   SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
   if (funcs.size() != 1) {
-    module.emitError("expected one llm entry function, found ")
-        << funcs.size();
+    module.emitError("expected one llm entry function, found ") << funcs.size();
     return signalPassFailure();
   }
   if (maxTokens < 1) {
@@ -201,9 +199,8 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
 
   // Every op must be one this lowering knows.
   for (Operation &op : body.without_terminator())
-    if (!isa<WeightOp, EmbeddingOp, PositionEmbeddingOp, RMSNormOp,
-             LayerNormOp, LinearOp, AddOp, RopeOp, AttentionOp, MLPOp,
-             LogitsOp>(op))
+    if (!isa<WeightOp, EmbeddingOp, PositionEmbeddingOp, RMSNormOp, LayerNormOp,
+             LinearOp, AddOp, RopeOp, AttentionOp, MLPOp, LogitsOp>(op))
       return op.emitError("cannot lower '")
              << op.getName() << "': only llm ops are supported";
   auto returnOp = cast<func::ReturnOp>(body.getTerminator());
@@ -273,9 +270,9 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
   Type i64 = moduleBuilder.getI64Type(), f32 = moduleBuilder.getF32Type();
   func::FuncOp linearKernel = declareKernel(
       moduleBuilder, "ms_linear_f32", {ptr, i64, i64, ptr, i64, ptr, ptr});
-  func::FuncOp attentionKernel = declareKernel(
-      moduleBuilder, "ms_attention_f32",
-      {ptr, ptr, ptr, i64, i64, i64, i64, i64, f32, ptr, ptr});
+  func::FuncOp attentionKernel =
+      declareKernel(moduleBuilder, "ms_attention_f32",
+                    {ptr, ptr, ptr, i64, i64, i64, i64, i64, f32, ptr, ptr});
   for (Operation &op : body)
     if (auto weight = dyn_cast<WeightOp>(op))
       createWeightGlobal(moduleBuilder, weight);
@@ -286,10 +283,9 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
   auto logitsType = MemRefType::get({tokensPerCall * vocab}, f32);
   auto forward = moduleBuilder.create<func::FuncOp>(
       source.getLoc(), "ms_forward",
-      moduleBuilder.getFunctionType(
-          {tokensType, moduleBuilder.getIndexType(),
-           moduleBuilder.getIndexType()},
-          {logitsType}));
+      moduleBuilder.getFunctionType({tokensType, moduleBuilder.getIndexType(),
+                                     moduleBuilder.getIndexType()},
+                                    {logitsType}));
   Block *entry = forward.addEntryBlock();
   Value tokens = entry->getArgument(0), n = entry->getArgument(1),
         pos = entry->getArgument(2);
@@ -297,9 +293,8 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
   Emitter e(b, source.getLoc());
   Value arena = b.create<memref::GetGlobalOp>(e.loc, arenaType, "ms_arena");
   auto view = [&](int64_t offset, int64_t elements) -> Value {
-    return b.create<memref::ViewOp>(
-        e.loc, MemRefType::get({elements}, f32), arena, e.index(offset),
-        ValueRange{});
+    return b.create<memref::ViewOp>(e.loc, MemRefType::get({elements}, f32),
+                                    arena, e.index(offset), ValueRange{});
   };
   auto weightOf = [&](Value v) -> Value {
     memref::GlobalOp global = weightGlobals.lookup(v.getDefiningOp());
@@ -320,8 +315,7 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
                    bias ? e.pointer(bias) : e.nullPointer(), e.pointer(y)});
   };
   // Applies `fn` to each element of rows [0, n) of a features-wide buffer.
-  auto elementwise = [&](int64_t features,
-                         llvm::function_ref<void(Value)> fn) {
+  auto elementwise = [&](int64_t features, llvm::function_ref<void(Value)> fn) {
     e.loop(e.index(0), e.mul(n, e.index(features)), fn);
   };
 
@@ -336,8 +330,8 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
     if (auto emb = dyn_cast<EmbeddingOp>(op)) {
       Value table = weightOf(emb.getTable());
       e.loop(e.index(0), n, [&](Value r) {
-        Value id = b.create<arith::IndexCastOp>(
-            e.loc, b.getIndexType(), e.load(tokens, r));
+        Value id = b.create<arith::IndexCastOp>(e.loc, b.getIndexType(),
+                                                e.load(tokens, r));
         Value src = e.mul(id, e.index(features));
         Value dst = e.mul(r, e.index(features));
         e.loop(features, [&](Value c) {
@@ -364,9 +358,9 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
           return e.fmul(v, v);
         });
         Value mean = e.fdiv(squares, e.f32(features));
-        Value inv = e.fdiv(e.f32(1.0),
-                           b.create<math::SqrtOp>(
-                               e.loc, e.fadd(mean, e.f32(eps))));
+        Value inv =
+            e.fdiv(e.f32(1.0),
+                   b.create<math::SqrtOp>(e.loc, e.fadd(mean, e.f32(eps))));
         e.loop(features, [&](Value c) {
           Value i = e.add(base, c);
           e.store(e.fmul(e.fmul(e.load(x, i), inv), e.load(gain, c)), out, i);
@@ -382,20 +376,20 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
         Value mean = e.fdiv(
             e.sum(features, [&](Value c) { return e.load(x, e.add(base, c)); }),
             e.f32(features));
-        Value variance = e.fdiv(e.sum(features,
-                                      [&](Value c) {
-                                        Value d = e.fsub(
-                                            e.load(x, e.add(base, c)), mean);
-                                        return e.fmul(d, d);
-                                      }),
-                                e.f32(features));
-        Value inv = e.fdiv(e.f32(1.0),
-                           b.create<math::SqrtOp>(
-                               e.loc, e.fadd(variance, e.f32(eps))));
+        Value variance =
+            e.fdiv(e.sum(features,
+                         [&](Value c) {
+                           Value d = e.fsub(e.load(x, e.add(base, c)), mean);
+                           return e.fmul(d, d);
+                         }),
+                   e.f32(features));
+        Value inv =
+            e.fdiv(e.f32(1.0),
+                   b.create<math::SqrtOp>(e.loc, e.fadd(variance, e.f32(eps))));
         e.loop(features, [&](Value c) {
           Value i = e.add(base, c);
-          Value v = e.fmul(e.fmul(e.fsub(e.load(x, i), mean), inv),
-                           e.load(gain, c));
+          Value v =
+              e.fmul(e.fmul(e.fsub(e.load(x, i), mean), inv), e.load(gain, c));
           if (bias)
             v = e.fadd(v, e.load(bias, c));
           e.store(v, out, i);
@@ -423,11 +417,10 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
       double theta = rope.getTheta().convertToDouble();
       bool interleaved = rope.getStyle() == RopeStyle::Interleaved;
       // Copy first so dimensions past rotary_dim pass through.
-      elementwise(features,
-                  [&](Value i) { e.store(e.load(x, i), out, i); });
+      elementwise(features, [&](Value i) { e.store(e.load(x, i), out, i); });
       e.loop(e.index(0), n, [&](Value r) {
-        Value position = b.create<arith::UIToFPOp>(
-            e.loc, f32, e.toI64(e.add(pos, r)));
+        Value position =
+            b.create<arith::UIToFPOp>(e.loc, f32, e.toI64(e.add(pos, r)));
         Value rowBase = e.mul(r, e.index(features));
         for (int64_t i = 0; i < half; ++i) {
           float freq = static_cast<float>(
@@ -448,8 +441,7 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
         }
       });
     } else if (auto attention = dyn_cast<AttentionOp>(op)) {
-      int64_t kvFeatures =
-          attention.getNumKvHeads() * attention.getHeadDim();
+      int64_t kvFeatures = attention.getNumKvHeads() * attention.getHeadDim();
       auto [keyOffset, valueOffset] = cacheOffsets[&op];
       Value keyCache = view(keyOffset, contextLength * kvFeatures);
       Value valueCache = view(valueOffset, contextLength * kvFeatures);
@@ -462,8 +454,7 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
         e.store(e.load(keys, i), keyCache, dst);
         e.store(e.load(values, i), valueCache, dst);
       });
-      Value scores =
-          scratch(&op, 0, attention.getNumHeads() * contextLength);
+      Value scores = scratch(&op, 0, attention.getNumHeads() * contextLength);
       b.create<func::CallOp>(
           e.loc, attentionKernel,
           ValueRange{e.pointer(bufferOf(attention.getQuery()).memref),
@@ -494,10 +485,10 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
         Value activated;
         switch (activation) {
         case Activation::SiLU:
-          activated = e.fdiv(
-              v, e.fadd(e.f32(1.0),
-                        b.create<math::ExpOp>(
-                            e.loc, b.create<arith::NegFOp>(e.loc, v))));
+          activated =
+              e.fdiv(v, e.fadd(e.f32(1.0),
+                               b.create<math::ExpOp>(
+                                   e.loc, b.create<arith::NegFOp>(e.loc, v))));
           break;
         case Activation::GELU:
           activated = e.fmul(

@@ -16,9 +16,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/BuiltinDialect.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
@@ -31,9 +31,9 @@
 
 using namespace mlir;
 namespace dialect = mlir::microscale::onnx;
-using mlir::microscale::importONNXModel;
 using llvm::SmallVector;
 using llvm::StringRef;
+using mlir::microscale::importONNXModel;
 
 namespace {
 
@@ -63,7 +63,8 @@ private:
   llvm::Expected<Type> convertValueInfo(const ::onnx::ValueInfoProto &info);
   llvm::Expected<ElementsAttr> convertTensor(const ::onnx::TensorProto &tensor,
                                              StringRef what);
-  llvm::Expected<std::string> readExternalData(const ::onnx::TensorProto &tensor);
+  llvm::Expected<std::string>
+  readExternalData(const ::onnx::TensorProto &tensor);
   llvm::Expected<Attribute> convertAttribute(const ::onnx::AttributeProto &attr,
                                              const ::onnx::NodeProto &node);
   llvm::Error importNode(const ::onnx::NodeProto &node);
@@ -189,21 +190,21 @@ Importer::readExternalData(const ::onnx::TensorProto &tensor) {
                  "' not found next to the model");
   StringRef dirPrefix = modelDir;
   if (!StringRef(resolved).starts_with(dirPrefix) ||
-      resolved.size() <= dirPrefix.size() ||
-      resolved[dirPrefix.size()] != '/')
+      resolved.size() <= dirPrefix.size() || resolved[dirPrefix.size()] != '/')
     return error(what + ": external data location '" + location +
                  "' escapes the model's folder");
   uint64_t fileSize = 0;
   llvm::sys::fs::file_size(resolved, fileSize);
   if (offset < 0 || (uint64_t)offset > fileSize)
-    return error(what + ": external data offset is outside '" + location +
-                 "'");
+    return error(what + ": external data offset is outside '" + location + "'");
   if (length < 0)
     length = fileSize - offset;
   if ((uint64_t)(offset + length) > fileSize)
     return error(what + ": external data of " + llvm::Twine(length) +
-                 " bytes at offset " + llvm::Twine(offset) + " runs past the "
-                 "end of '" + location + "'");
+                 " bytes at offset " + llvm::Twine(offset) +
+                 " runs past the "
+                 "end of '" +
+                 location + "'");
   auto buffer = llvm::MemoryBuffer::getFileSlice(resolved, length, offset);
   if (!buffer)
     return error(what + ": cannot read '" + location +
@@ -223,7 +224,8 @@ std::string packField(const Field &field) {
 }
 
 float halfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f,
+           mantissa = h & 0x3ff;
   float value;
   if (exponent == 0)
     value = std::ldexp(static_cast<float>(mantissa), -24);
@@ -385,7 +387,8 @@ llvm::Error Importer::importNode(const ::onnx::NodeProto &node) {
     else if (auto i = dyn_cast_or_null<IntegerAttr>(attrDict.get("value_int")))
       value = DenseElementsAttr::get(
           RankedTensorType::get({}, builder.getI64Type()), i.getValue());
-    else if (auto ints = dyn_cast_or_null<ArrayAttr>(attrDict.get("value_ints"))) {
+    else if (auto ints =
+                 dyn_cast_or_null<ArrayAttr>(attrDict.get("value_ints"))) {
       SmallVector<int64_t> v;
       for (Attribute a : ints)
         v.push_back(cast<IntegerAttr>(a).getInt());
@@ -438,7 +441,7 @@ llvm::Error Importer::importNode(const ::onnx::NodeProto &node) {
     return nodeError(node, llvm::toString(resultTypes.takeError()));
 
   auto op = builder.create<dialect::NodeOp>(loc, *resultTypes, opType,
-                                         node.name(), attrDict, inputs);
+                                            node.name(), attrDict, inputs);
   for (auto [name, result] : llvm::zip(node.output(), op.getResults()))
     if (!name.empty())
       values[name] = result;
@@ -520,8 +523,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
                      inferred.getDimSize(i) == expected.getDimSize(i);
       if (!consistent)
         return error("graph output '" + output.name() + "' is declared " +
-                     llvm::formatv("{0}", *declared).str() +
-                     " but computes " +
+                     llvm::formatv("{0}", *declared).str() + " but computes " +
                      llvm::formatv("{0}", Type(inferred)).str());
     }
     results.push_back(it->second);

@@ -109,22 +109,21 @@ broadcast(std::optional<SmallVector<int64_t>> a,
 
 Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
-    return fail(llvm::formatv("axis {0} is out of range for rank {1}", axis,
-                              rank));
+    return fail(
+        llvm::formatv("axis {0} is out of range for rank {1}", axis, rank));
   return axis < 0 ? axis + rank : axis;
 }
 
 const llvm::StringSet<> &elementwiseUnary() {
   static const llvm::StringSet<> ops = {
-      "Neg",  "Sqrt", "Reciprocal", "Sigmoid", "Tanh",     "Cos",
-      "Sin",  "Exp",  "Erf",        "Relu",    "Identity", "Not",
-      "Softmax", "Abs", "Log", "Gelu", "Trilu"};
+      "Neg",     "Sqrt", "Reciprocal", "Sigmoid", "Tanh",     "Cos",
+      "Sin",     "Exp",  "Erf",        "Relu",    "Identity", "Not",
+      "Softmax", "Abs",  "Log",        "Gelu",    "Trilu"};
   return ops;
 }
 const llvm::StringSet<> &elementwiseBinary() {
-  static const llvm::StringSet<> ops = {"Add", "Sub", "Mul", "Div",
-                                        "Pow", "And", "Or",  "Max",
-                                        "Min", "Mod"};
+  static const llvm::StringSet<> ops = {"Add", "Sub", "Mul", "Div", "Pow",
+                                        "And", "Or",  "Max", "Min", "Mod"};
   return ops;
 }
 const llvm::StringSet<> &comparisons() {
@@ -133,13 +132,18 @@ const llvm::StringSet<> &comparisons() {
   return ops;
 }
 const llvm::StringSet<> &otherOps() {
-  static const llvm::StringSet<> ops = {
-      "Where",     "Cast",      "Shape",           "Gather",
-      "Unsqueeze", "Squeeze",   "Concat",          "Reshape",
-      "Transpose", "MatMul",    "Gemm",            "ReduceMean",
-      "Range",     "ConstantOfShape", "Expand",    "Slice",
-      "Split",     "LayerNormalization", "Tile",   "ScatterND",
-      "Constant",  "CastLike",  "Flatten"};
+  static const llvm::StringSet<> ops = {"Where",     "Cast",
+                                        "Shape",     "Gather",
+                                        "Unsqueeze", "Squeeze",
+                                        "Concat",    "Reshape",
+                                        "Transpose", "MatMul",
+                                        "Gemm",      "ReduceMean",
+                                        "Range",     "ConstantOfShape",
+                                        "Expand",    "Slice",
+                                        "Split",     "LayerNormalization",
+                                        "Tile",      "ScatterND",
+                                        "Constant",  "CastLike",
+                                        "Flatten"};
   return ops;
 }
 
@@ -175,8 +179,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
   MLIRContext *ctx = attrs.getContext();
   auto needInputs = [&](size_t n) -> llvm::Error {
     if (in.size() < n)
-      return fail(llvm::formatv("expects at least {0} inputs, got {1}", n,
-                                in.size()));
+      return fail(
+          llvm::formatv("expects at least {0} inputs, got {1}", n, in.size()));
     for (size_t i = 0; i < n; ++i)
       if (isa<NoneType>(in[i].type))
         return fail(llvm::formatv("required input {0} is missing", i));
@@ -239,7 +243,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     int64_t size = kDyn;
     if (shape) {
       int64_t rank = shape->size();
-      int64_t start = intAttr(attrs, "start", 0), end = intAttr(attrs, "end", rank);
+      int64_t start = intAttr(attrs, "start", 0),
+              end = intAttr(attrs, "end", rank);
       start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
       end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
       size = std::max<int64_t>(0, end - start);
@@ -274,7 +279,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     if (!data)
       return one(UnrankedTensorType::get(element));
     if (!axes) {
-      if (opType == "Unsqueeze" || (in.size() > 1 && !isa<NoneType>(in[1].type)))
+      if (opType == "Unsqueeze" ||
+          (in.size() > 1 && !isa<NoneType>(in[1].type)))
         return one(UnrankedTensorType::get(element));
       SmallVector<int64_t> shape; // Squeeze without axes: drop static 1s.
       for (int64_t d : *data)
@@ -282,8 +288,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
           shape.push_back(d);
       return one(RankedTensorType::get(shape, element));
     }
-    int64_t outRank = opType == "Unsqueeze" ? data->size() + axes->size()
-                                            : data->size();
+    int64_t outRank =
+        opType == "Unsqueeze" ? data->size() + axes->size() : data->size();
     llvm::SmallSet<int64_t, 4> axisSet;
     for (int64_t a : *axes) {
       auto axis = normalizeAxis(a, outRank);
@@ -466,7 +472,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
       return one(UnrankedTensorType::get(element));
     if (a->size() != 2 || b->size() != 2)
       return fail("Gemm inputs must be 2-D");
-    bool transA = intAttr(attrs, "transA", 0), transB = intAttr(attrs, "transB", 0);
+    bool transA = intAttr(attrs, "transA", 0),
+         transB = intAttr(attrs, "transB", 0);
     int64_t m = transA ? (*a)[1] : (*a)[0], k1 = transA ? (*a)[0] : (*a)[1];
     int64_t k2 = transB ? (*b)[1] : (*b)[0], n = transB ? (*b)[0] : (*b)[1];
     if (k1 != kDyn && k2 != kDyn && k1 != k2)
@@ -541,8 +548,10 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     size_t rank = std::max(data->size(), target.size());
     SmallVector<int64_t> shape(rank);
     for (size_t i = 0; i < rank; ++i) {
-      int64_t d = i < rank - data->size() ? 1 : (*data)[i - (rank - data->size())];
-      int64_t t = i < rank - target.size() ? 1 : target[i - (rank - target.size())];
+      int64_t d =
+          i < rank - data->size() ? 1 : (*data)[i - (rank - data->size())];
+      int64_t t =
+          i < rank - target.size() ? 1 : target[i - (rank - target.size())];
       if (t == kDyn)
         shape[i] = d == 1 ? kDyn : d;
       else if (t == 1)
@@ -628,8 +637,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
       for (int64_t s : *sizes)
         total += s;
       if (total != dim)
-        return fail(llvm::formatv("split sizes sum to {0}, axis has {1}",
-                                  total, dim));
+        return fail(
+            llvm::formatv("split sizes sum to {0}, axis has {1}", total, dim));
     }
     for (unsigned i = 0; i < numOutputs; ++i) {
       SmallVector<int64_t> shape = *data;

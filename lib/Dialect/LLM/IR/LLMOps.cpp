@@ -48,9 +48,8 @@ LogicalResult verifyFeatureMap(Operation *op, Value input, Value result,
              << ") differs from input dimension (" << inType.getDimSize(i)
              << ")";
   if (!compatible(lastDim(result), features))
-    return op->emitOpError("result has ")
-           << lastDim(result) << " features but " << what << " gives "
-           << features;
+    return op->emitOpError("result has ") << lastDim(result) << " features but "
+                                          << what << " gives " << features;
   return success();
 }
 
@@ -60,9 +59,9 @@ LogicalResult verifyVector(Operation *op, Value vector, int64_t size,
   if (type.getRank() != 1)
     return op->emitOpError() << what << " must be a vector, got " << type;
   if (!compatible(type.getDimSize(0), size))
-    return op->emitOpError() << what << " has " << type.getDimSize(0)
-                             << " elements but the input has " << size
-                             << " features";
+    return op->emitOpError()
+           << what << " has " << type.getDimSize(0)
+           << " elements but the input has " << size << " features";
   return success();
 }
 
@@ -71,8 +70,8 @@ LogicalResult verifyProjection(Operation *op, Value input, Value weight,
                                Value bias, StringRef what) {
   auto weightType = tensorType(weight);
   if (weightType.getRank() != 2)
-    return op->emitOpError() << what << " weight must be 2-D [out, in], got "
-                             << weightType;
+    return op->emitOpError()
+           << what << " weight must be 2-D [out, in], got " << weightType;
   if (!compatible(weightType.getDimSize(1), lastDim(input)))
     return op->emitOpError()
            << what << " weight expects " << weightType.getDimSize(1)
@@ -207,8 +206,8 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("layer must be non-negative");
   if (!compatible(lastDim(getQuery()), heads * headDim))
     return emitOpError("query has ")
-           << lastDim(getQuery()) << " features, expected num_heads * head_dim = "
-           << heads * headDim;
+           << lastDim(getQuery())
+           << " features, expected num_heads * head_dim = " << heads * headDim;
   for (Value kv : {getKey(), getValue()})
     if (!compatible(lastDim(kv), kvHeads * headDim))
       return emitOpError("key/value has ")
@@ -247,9 +246,9 @@ LogicalResult MLPOp::verify() {
       !compatible(downType.getDimSize(1), getIntermediateSize()))
     return emitOpError("down weight must be [hidden, ")
            << getIntermediateSize() << "], got " << downType;
-  if (getDownBias() && failed(verifyVector(*this, getDownBias(),
-                                           downType.getDimSize(0),
-                                           "down bias")))
+  if (getDownBias() &&
+      failed(verifyVector(*this, getDownBias(), downType.getDimSize(0),
+                          "down bias")))
     return failure();
   return verifyFeatureMap(*this, getInput(), getResult(),
                           downType.getDimSize(0), "the down weight");

@@ -1,4 +1,5 @@
-//===- RaiseONNX.cpp - raise onnx-level graphs to the llm dialect -*- C++ -*-===//
+//===- RaiseONNX.cpp - raise onnx-level graphs to the llm dialect -*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //
@@ -64,8 +65,7 @@ int64_t inferMaxContext(func::FuncOp func) {
   return maxContext;
 }
 
-struct RaiseONNXPass
-    : public llm::impl::RaiseONNXPassBase<RaiseONNXPass> {
+struct RaiseONNXPass : public llm::impl::RaiseONNXPassBase<RaiseONNXPass> {
   using RaiseONNXPassBase::RaiseONNXPassBase;
 
   void runOnOperation() override;
@@ -172,7 +172,8 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
   Value inputIds = embedding.getIds();
   if (!isa<BlockArgument>(inputIds))
     return embedding.emitError("token ids must be a graph input");
-  func.walk([&](PositionEmbeddingOp op) { op.getIdsMutable().assign(inputIds); });
+  func.walk(
+      [&](PositionEmbeddingOp op) { op.getIdsMutable().assign(inputIds); });
   eraseDeadOps(body);
 
   // Anything left at the onnx level was not recognized.
@@ -185,11 +186,11 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
       bool feedsRaised = llvm::any_of(node->getUsers(), [](Operation *user) {
         return !isa<onnx::NodeOp>(user);
       });
-      if (!leftover || (feedsRaised && !llvm::any_of(
-                                            leftover->getUsers(),
-                                            [](Operation *user) {
-                                              return !isa<onnx::NodeOp>(user);
-                                            })))
+      if (!leftover ||
+          (feedsRaised &&
+           !llvm::any_of(leftover->getUsers(), [](Operation *user) {
+             return !isa<onnx::NodeOp>(user);
+           })))
         leftover = node;
     });
     if (leftover) {
@@ -229,8 +230,8 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
     if (i != logitsIndex)
       eraseResults.set(i);
   func.eraseResults(eraseResults);
-  func.setType(FunctionType::get(context, func.getArgumentTypes(),
-                                 {logits.getType()}));
+  func.setType(
+      FunctionType::get(context, func.getArgumentTypes(), {logits.getType()}));
 
   // Layers are numbered in program order; each owns one KV-cache slot.
   int64_t layer = 0;
@@ -260,12 +261,12 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
     maxContextFromGraph =
         cast<RankedTensorType>(op.getTable().getType()).getDimSize(0);
   });
-  int64_t maxContextValue = maxContext ? maxContext
+  int64_t maxContextValue = maxContext            ? maxContext
                             : maxContextFromGraph ? maxContextFromGraph
                                                   : 2048;
   bool sentencePiece = StringRef(tokenizer).ends_with(".model");
-  int64_t vocab = cast<RankedTensorType>(logitsOp.getWeight().getType())
-                      .getDimSize(0);
+  int64_t vocab =
+      cast<RankedTensorType>(logitsOp.getWeight().getType()).getDimSize(0);
   auto model = ModelAttr::get(
       context, llamaStyle ? "llama" : "gpt2", vocab, tableType.getDimSize(1),
       layer, firstAttention.getNumHeads(), firstAttention.getNumKvHeads(),

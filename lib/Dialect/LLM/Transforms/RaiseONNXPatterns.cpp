@@ -160,8 +160,8 @@ struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
       return failure();
     Value table = op.getInputs()[0], ids = op.getInputs()[1];
     ElementsAttr tableValue = getConstant(table);
-    if (!tableValue || !isF32(table) || rankOf(table) != 2 ||
-        rankOf(ids) < 1 || !getElementTypeOrSelf(ids.getType()).isInteger(64))
+    if (!tableValue || !isF32(table) || rankOf(table) != 2 || rankOf(ids) < 1 ||
+        !getElementTypeOrSelf(ids.getType()).isInteger(64))
       return rewriter.notifyMatchFailure(op, "not a lookup in a 2-D table");
     Value weight = createWeight(rewriter, table.getLoc(),
                                 getConstantName(table), tableValue);
@@ -171,8 +171,8 @@ struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
         lastDimOf(table));
     Value result;
     if (isPositionIds(ids))
-      result = rewriter.create<PositionEmbeddingOp>(op.getLoc(), type, weight,
-                                                    ids);
+      result =
+          rewriter.create<PositionEmbeddingOp>(op.getLoc(), type, weight, ids);
     else
       result = rewriter.create<EmbeddingOp>(op.getLoc(), type, weight, ids);
     rewriter.replaceOp(op, result);
@@ -208,19 +208,20 @@ struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
           return true;
         }
       }
-      return matchCommutative(
-          getNode(normalized, "Mul"), [&](Value input, Value inverse) {
-            input = skipNoOps(input);
-            Value meanInput = matchMeanSquare(matchInverseRoot(inverse, epsilon));
-            if (!meanInput || meanInput != input)
-              return false;
-            x = input;
-            gain = g;
-            return true;
-          });
+      return matchCommutative(getNode(normalized, "Mul"), [&](Value input,
+                                                              Value inverse) {
+        input = skipNoOps(input);
+        Value meanInput = matchMeanSquare(matchInverseRoot(inverse, epsilon));
+        if (!meanInput || meanInput != input)
+          return false;
+        x = input;
+        gain = g;
+        return true;
+      });
     });
     if (!matched || !isLLMValue(x) || lastDimOf(gain) != lastDimOf(x))
-      return rewriter.notifyMatchFailure(op, "not an RMSNorm of a raised value");
+      return rewriter.notifyMatchFailure(op,
+                                         "not an RMSNorm of a raised value");
     Value gainWeight = createWeight(rewriter, gain.getLoc(),
                                     getConstantName(gain), getConstant(gain));
     rewriter.replaceOpWithNewOp<RMSNormOp>(op, x.getType(), x, gainWeight,
@@ -305,11 +306,13 @@ struct DecomposedLayerNormPattern : OpRewritePattern<onnx::NodeOp> {
         skipNoOps(varianceInput) != centered.getResult(0))
       return failure();
     Value x = skipNoOps(centered.getInputs()[0]);
-    onnx::NodeOp mean = getNode(skipNoOps(centered.getInputs()[1]), "ReduceMean");
+    onnx::NodeOp mean =
+        getNode(skipNoOps(centered.getInputs()[1]), "ReduceMean");
     if (!mean || skipNoOps(mean.getInputs()[0]) != x ||
         !reducesLastAxis(mean, rankOf(x)) || !isLLMValue(x))
       return rewriter.notifyMatchFailure(op, "not a decomposed LayerNorm");
-    if (op.getOpType() == "Mul" && llvm::any_of(op->getUsers(), [](Operation *user) {
+    if (op.getOpType() == "Mul" &&
+        llvm::any_of(op->getUsers(), [](Operation *user) {
           auto node = dyn_cast<onnx::NodeOp>(user);
           return node && node.getOpType() == "Add";
         }))
@@ -398,7 +401,8 @@ struct GemmLinearPattern : OpRewritePattern<onnx::NodeOp> {
       return rewriter.notifyMatchFailure(op, "B is not a constant");
     int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
     Value bias;
-    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType())) {
+    if (op.getInputs().size() > 2 &&
+        !isa<NoneType>(op.getInputs()[2].getType())) {
       Value c = op.getInputs()[2];
       if (!getConstant(c) || rankOf(c) != 1 || lastDimOf(c) != out)
         return rewriter.notifyMatchFailure(op, "C is not a bias vector");
@@ -434,8 +438,8 @@ struct LinearBiasPattern : OpRewritePattern<onnx::NodeOp> {
     Value biasWeight = createWeight(rewriter, bias.getLoc(),
                                     getConstantName(bias), getConstant(bias));
     rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(),
-                                          linear.getInput(),
-                                          linear.getWeight(), biasWeight);
+                                          linear.getInput(), linear.getWeight(),
+                                          biasWeight);
     rewriter.eraseOp(linear);
     return success();
   }
@@ -517,7 +521,8 @@ struct SplitLinearPattern : OpRewritePattern<onnx::NodeOp> {
     int64_t begin = 0;
     for (auto [i, size] : llvm::enumerate(sizes)) {
       std::string suffix = "." + std::to_string(i);
-      Value weight = sliceRows(rewriter, linear.getWeight(), begin, size, suffix);
+      Value weight =
+          sliceRows(rewriter, linear.getWeight(), begin, size, suffix);
       Value bias;
       if (linear.getBias())
         bias = sliceRows(rewriter, linear.getBias(), begin, size, suffix);
@@ -557,12 +562,11 @@ bool matchGELUTanh(Value value, Value &h) {
         }))
       return false;
     Value inner;
-    if (!matchCommutative(getNode(tanh.getInputs()[0], "Mul"),
-                          [&](Value a, Value c) {
-                            inner = a;
-                            return getScalar(c) &&
-                                   near(*getScalar(c), std::sqrt(2 / M_PI));
-                          }))
+    if (!matchCommutative(
+            getNode(tanh.getInputs()[0], "Mul"), [&](Value a, Value c) {
+              inner = a;
+              return getScalar(c) && near(*getScalar(c), std::sqrt(2 / M_PI));
+            }))
       return false;
     return matchCommutative(getNode(inner, "Add"), [&](Value a, Value cubic) {
       if (a != x)
@@ -642,8 +646,9 @@ std::optional<MatchedActivation> matchActivation(Value value) {
     h = gelu.getInputs()[0];
     auto approximate =
         dyn_cast_or_null<StringAttr>(gelu.getOnnxAttr("approximate"));
-    kind = approximate && approximate.getValue() == "tanh" ? Activation::GELUTanh
-                                                           : Activation::GELU;
+    kind = approximate && approximate.getValue() == "tanh"
+               ? Activation::GELUTanh
+               : Activation::GELU;
   } else if (onnx::NodeOp relu = getNode(value, "Relu")) {
     h = relu.getInputs()[0];
     kind = Activation::ReLU;
@@ -737,8 +742,7 @@ bool isLastAxisSliceOf(Value value, Value x) {
   if (!axes)
     return false;
   std::vector<float> values = readFloats(axes);
-  return values.size() == 1 &&
-         (values[0] == -1 || values[0] == rankOf(x) - 1);
+  return values.size() == 1 && (values[0] == -1 || values[0] == rankOf(x) - 1);
 }
 
 /// Matches `x * cos + rotate_half(x) * sin` on `[b, heads, s, d]` values;
@@ -746,26 +750,28 @@ bool isLastAxisSliceOf(Value value, Value x) {
 Value matchRotateHalfRope(Value value, int64_t headDim, RopeInfo &info) {
   Value x;
   matchCommutative(getNode(value, "Add"), [&](Value cosTerm, Value sinTerm) {
-    return matchCommutative(getNode(cosTerm, "Mul"), [&](Value input, Value cos) {
-      return matchCommutative(getNode(sinTerm, "Mul"), [&](Value rotated, Value sin) {
-        onnx::NodeOp concat = getNode(rotated, "Concat");
-        if (!concat || concat.getInputs().size() != 2)
-          return false;
-        int64_t axis = concat.getIntAttr("axis", 0);
-        if (axis != -1 && axis != rankOf(input) - 1)
-          return false;
-        onnx::NodeOp neg = getNode(concat.getInputs()[0], "Neg");
-        if (!neg || !isLastAxisSliceOf(neg.getInputs()[0], input) ||
-            !isLastAxisSliceOf(concat.getInputs()[1], input))
-          return false;
-        std::optional<double> theta = findRopeTheta(cos, headDim / 2);
-        if (!theta || findRopeTheta(sin, headDim / 2) != theta)
-          return false;
-        info = RopeInfo{*theta, headDim};
-        x = input;
-        return true;
-      });
-    });
+    return matchCommutative(
+        getNode(cosTerm, "Mul"), [&](Value input, Value cos) {
+          return matchCommutative(
+              getNode(sinTerm, "Mul"), [&](Value rotated, Value sin) {
+                onnx::NodeOp concat = getNode(rotated, "Concat");
+                if (!concat || concat.getInputs().size() != 2)
+                  return false;
+                int64_t axis = concat.getIntAttr("axis", 0);
+                if (axis != -1 && axis != rankOf(input) - 1)
+                  return false;
+                onnx::NodeOp neg = getNode(concat.getInputs()[0], "Neg");
+                if (!neg || !isLastAxisSliceOf(neg.getInputs()[0], input) ||
+                    !isLastAxisSliceOf(concat.getInputs()[1], input))
+                  return false;
+                std::optional<double> theta = findRopeTheta(cos, headDim / 2);
+                if (!theta || findRopeTheta(sin, headDim / 2) != theta)
+                  return false;
+                info = RopeInfo{*theta, headDim};
+                x = input;
+                return true;
+              });
+        });
   });
   return x;
 }
@@ -789,8 +795,10 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
       if (onnx::NodeOp expand = getNode(reshape.getInputs()[0], "Expand"))
         if (onnx::NodeOp unsqueeze =
                 getNode(expand.getInputs()[0], "Unsqueeze")) {
-          auto inType = dyn_cast<RankedTensorType>(unsqueeze.getInputs()[0].getType());
-          auto outType = dyn_cast<RankedTensorType>(unsqueeze.getResult(0).getType());
+          auto inType =
+              dyn_cast<RankedTensorType>(unsqueeze.getInputs()[0].getType());
+          auto outType =
+              dyn_cast<RankedTensorType>(unsqueeze.getResult(0).getType());
           if (inType && outType && inType.getRank() == 4 &&
               outType.getRank() == 5 && outType.getDimSize(2) == 1)
             value = unsqueeze.getInputs()[0];
@@ -824,7 +832,8 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
     return getNode(transpose.getInputs()[0], "Reshape");
   };
   // Keys transposed straight to [b, h, d, s] skip the [b, h, s, d] form.
-  onnx::NodeOp reshape = alreadySplit ? getNode(value, "Reshape") : splitOf(value);
+  onnx::NodeOp reshape =
+      alreadySplit ? getNode(value, "Reshape") : splitOf(value);
   if (!reshape) {
     // Try every head_dim a rope could have: read it from the candidate's
     // input split.
@@ -1004,12 +1013,14 @@ struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
       return rewriter.notifyMatchFailure(softmax, "inconsistent head shapes");
     if (q->rope.has_value() != k->rope.has_value() || v->rope ||
         (q->rope && (q->rope->theta != k->rope->theta)))
-      return rewriter.notifyMatchFailure(softmax, "inconsistent rotary embedding");
+      return rewriter.notifyMatchFailure(softmax,
+                                         "inconsistent rotary embedding");
 
     rewriter.setInsertionPoint(mergeReshape);
     Value query = q->projection, key = k->projection;
     if (q->rope) {
-      auto style = RopeStyleAttr::get(rewriter.getContext(), RopeStyle::RotateHalf);
+      auto style =
+          RopeStyleAttr::get(rewriter.getContext(), RopeStyle::RotateHalf);
       auto makeRope = [&](Value input) -> Value {
         return rewriter.create<RopeOp>(
             softmax.getLoc(), input.getType(), input,
@@ -1042,7 +1053,8 @@ struct ResidualAddPattern : OpRewritePattern<onnx::NodeOp> {
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Add")
       return failure();
-    Value lhs = skipNoOps(op.getInputs()[0]), rhs = skipNoOps(op.getInputs()[1]);
+    Value lhs = skipNoOps(op.getInputs()[0]),
+          rhs = skipNoOps(op.getInputs()[1]);
     if (!isLLMValue(lhs) || !isLLMValue(rhs) || lhs.getType() != rhs.getType())
       return rewriter.notifyMatchFailure(op, "operands are not raised values");
     rewriter.replaceOpWithNewOp<AddOp>(op, lhs.getType(), lhs, rhs);
@@ -1054,9 +1066,10 @@ struct ResidualAddPattern : OpRewritePattern<onnx::NodeOp> {
 
 void mlir::microscale::llm::populateRaiseONNXPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<EmbeddingPattern, RMSNormPattern, LayerNormPattern,
-               DecomposedLayerNormPattern, MatMulLinearPattern,
-               GemmLinearPattern, LinearBiasPattern, UnflattenLinearPattern,
-               SplitLinearPattern, MLPPattern, AttentionPattern,
-               ResidualAddPattern>(patterns.getContext());
+  patterns
+      .add<EmbeddingPattern, RMSNormPattern, LayerNormPattern,
+           DecomposedLayerNormPattern, MatMulLinearPattern, GemmLinearPattern,
+           LinearBiasPattern, UnflattenLinearPattern, SplitLinearPattern,
+           MLPPattern, AttentionPattern, ResidualAddPattern>(
+          patterns.getContext());
 }

@@ -29,9 +29,8 @@ Value mlir::microscale::llm::skipNoOps(Value value) {
     if (node.getInputs().empty())
       break;
     Value input = node.getInputs()[0];
-    bool sameElement =
-        getElementTypeOrSelf(input.getType()) ==
-        getElementTypeOrSelf(node.getResult(0).getType());
+    bool sameElement = getElementTypeOrSelf(input.getType()) ==
+                       getElementTypeOrSelf(node.getResult(0).getType());
     if (node.getOpType() == "Identity" ||
         (node.getOpType() == "Cast" && sameElement)) {
       value = input;
@@ -152,14 +151,15 @@ Value mlir::microscale::llm::createWeight(OpBuilder &builder, Location loc,
       ArrayRef<char>(reinterpret_cast<const char *>(data.data()),
                      data.size() * sizeof(float)),
       /*align=*/64);
-  auto value = DenseResourceElementsAttr::get(type, resourceBlobName(name), std::move(blob));
+  auto value = DenseResourceElementsAttr::get(type, resourceBlobName(name),
+                                              std::move(blob));
   return builder.create<WeightOp>(loc, type, name, value);
 }
 
 Value mlir::microscale::llm::createWeight(OpBuilder &builder, Location loc,
                                           StringRef name, ElementsAttr value) {
-  return builder.create<WeightOp>(
-      loc, cast<RankedTensorType>(value.getType()), name, value);
+  return builder.create<WeightOp>(loc, cast<RankedTensorType>(value.getType()),
+                                  name, value);
 }
 
 RankedTensorType mlir::microscale::llm::activationType(Type like,
