@@ -267,3 +267,27 @@ func.func @residual(%ids: tensor<?x?xi64>) -> tensor<?x?x2xf32> {
   %1 = onnx.node "Add"(%x, %0) {name = "res", onnx_attrs = {}} : (tensor<?x?x2xf32>, tensor<?x?x2xf32>) -> tensor<?x?x2xf32>
   return %1 : tensor<?x?x2xf32>
 }
+
+// -----
+
+// A softmax whose scores are not q . k^T is not attention.
+// CHECK-LABEL: func.func @softmax_not_attention
+// CHECK-NOT: llm.attention
+// CHECK: onnx.node "Softmax"
+func.func @softmax_not_attention(%x: tensor<1x2x?x?xf32>, %v: tensor<1x2x?x4xf32>) -> tensor<1x2x?x4xf32> {
+  %p = onnx.node "Softmax"(%x) {name = "sm", onnx_attrs = {axis = -1 : i64}} : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = onnx.node "MatMul"(%p, %v) {name = "pv", onnx_attrs = {}} : (tensor<1x2x?x?xf32>, tensor<1x2x?x4xf32>) -> tensor<1x2x?x4xf32>
+  return %o : tensor<1x2x?x4xf32>
+}
+
+// -----
+
+// Keys that are not transposed to [b, h, d, s] do not make q . k^T.
+// CHECK-LABEL: func.func @attention_keys_not_transposed
+// CHECK-NOT: llm.attention
+func.func @attention_keys_not_transposed(%q: tensor<1x2x?x4xf32>, %k: tensor<1x2x4x?xf32>, %v: tensor<1x2x?x4xf32>) -> tensor<1x2x?x4xf32> {
+  %s = onnx.node "MatMul"(%q, %k) {name = "qk", onnx_attrs = {}} : (tensor<1x2x?x4xf32>, tensor<1x2x4x?xf32>) -> tensor<1x2x?x?xf32>
+  %p = onnx.node "Softmax"(%s) {name = "sm", onnx_attrs = {axis = -1 : i64}} : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = onnx.node "MatMul"(%p, %v) {name = "pv", onnx_attrs = {}} : (tensor<1x2x?x?xf32>, tensor<1x2x?x4xf32>) -> tensor<1x2x?x4xf32>
+  return %o : tensor<1x2x?x4xf32>
+}
