@@ -26,6 +26,14 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
 
+# Sanitized builds: Debian's MLIR libraries are not instrumented, and LLVM's
+# allocators poison memory only in instrumented inline code, which then
+# reports the uninstrumented library's accesses. Real ASan checks (heap,
+# stack, leaks) stay on; UBSan stops at the first error.
+if config.sanitizers.upper() in ("ON", "1", "TRUE", "YES"):
+    config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tools = [
