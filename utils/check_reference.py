@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Checks a model's greedy continuation and logits against its reference.
 
-Runs `microscale run` on MODEL (an .onnx or raised .mlir file) and compares
+Runs `microscale run` on MODEL (an .onnx or raised .mlir file), or a program
+made by `microscale compile` (its own `run` command; no --model), and compares
 with the folder's reference.json (prompt_ids, greedy_new_ids, logits_tokens)
 and reference_logits.f32 (float32 [len(logits_tokens), vocab], row t = logits
 after tokens 0..t). Exits non-zero on the first mismatch, printing what
 differed; prints the measured maximum |logit difference| on success.
 
-  check_reference.py --microscale BIN --model M.onnx --reference-dir DIR
+  check_reference.py --microscale BIN [--model M.onnx] --reference-dir DIR
                      [--tolerance 1e-4] [--extra-arg=--tokenizer=...]
 """
 import argparse
@@ -31,7 +32,7 @@ def run(cmd):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--microscale", required=True)
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--model")
     parser.add_argument("--reference-dir", required=True)
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--extra-arg", action="append", default=[])
@@ -43,7 +44,8 @@ def main():
     # Greedy continuation of the prompt.
     prompt = reference["prompt_ids"]
     expected = reference["greedy_new_ids"]
-    out = run([args.microscale, "run", args.model, "--json",
+    command = [args.microscale, "run"] + ([args.model] if args.model else [])
+    out = run(command + ["--json",
                "--prompt-ids", ",".join(map(str, prompt)),
                "-n", str(len(expected))] + args.extra_arg)
     got = json.loads(out)["ids"]
@@ -61,7 +63,7 @@ def main():
                       dtype="<f4").reshape(len(tokens), -1)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "logits.f32")
-        run([args.microscale, "run", args.model, "-n", "0", "--logits", path,
+        run(command + ["-n", "0", "--logits", path,
              "--prompt-ids", ",".join(map(str, tokens))] + args.extra_arg)
         logits = np.fromfile(path, dtype="<f4")
     if logits.size != ref.size:

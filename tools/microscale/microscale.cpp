@@ -349,12 +349,13 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   };
   int64_t weightBytes = facts("ms.weight_bytes");
   int64_t arenaBytes = facts("ms.arena_bytes");
+  int64_t contextPositions = facts("ms.max_context");
 
   auto printSizes = [&]() {
     llvm::errs() << "weights: " << weightBytes << " bytes (read-only data)\n"
                  << "arena:   " << arenaBytes
                  << " bytes (activations, scratch, KV cache for "
-                 << facts("ms.max_context") << " positions)\n"
+                 << contextPositions << " positions)\n"
                  << "RAM needed: " << arenaBytes
                  << " bytes + weights if not executed in place ("
                  << weightBytes + arenaBytes << " total)\n";
@@ -388,8 +389,18 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
     return fail(llvm::toString(machine.takeError()));
 
   ProgramInfo info;
-  for (int i = 1; i < argc; ++i)
-    info.buildFlags += (i > 1 ? " " : "") + std::string(argv[i]);
+  // The flags that shaped the program; the output name does not, so the
+  // same model and flags give the same bytes wherever they are written.
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg = argv[i];
+    if (arg == "-o" && i + 1 < argc) {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-o"))
+      continue;
+    info.buildFlags += (info.buildFlags.empty() ? "" : " ") + arg.str();
+  }
   std::vector<uint8_t> tokenizerBlob;
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateProgram(*module, llvmContext, **machine, info,

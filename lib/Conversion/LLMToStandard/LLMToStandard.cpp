@@ -277,15 +277,15 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
     if (auto weight = dyn_cast<WeightOp>(op))
       createWeightGlobal(moduleBuilder, weight);
 
-  int64_t vocab = lastDim(returnOp.getOperand(0));
   auto tokensType =
       MemRefType::get({tokensPerCall}, moduleBuilder.getI32Type());
-  auto logitsType = MemRefType::get({tokensPerCall * vocab}, f32);
+  // The logits come back as a plain pointer into the arena: the bare-pointer
+  // convention would return a view's allocated, not aligned, pointer.
   auto forward = moduleBuilder.create<func::FuncOp>(
       source.getLoc(), "ms_forward",
       moduleBuilder.getFunctionType({tokensType, moduleBuilder.getIndexType(),
                                      moduleBuilder.getIndexType()},
-                                    {logitsType}));
+                                    {ptr}));
   Block *entry = forward.addEntryBlock();
   Value tokens = entry->getArgument(0), n = entry->getArgument(1),
         pos = entry->getArgument(2);
@@ -520,7 +520,7 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
     }
   }
   Value logitsBuffer = bufferOf(returnOp.getOperand(0)).memref;
-  b.create<func::ReturnOp>(e.loc, logitsBuffer);
+  b.create<func::ReturnOp>(e.loc, e.pointer(logitsBuffer));
 
   source.erase();
   module->setAttr("ms.arena_bytes", moduleBuilder.getI64IntegerAttr(arenaSize));

@@ -1,0 +1,550 @@
+/*===- main.c - the generated program's command line ----------------------===*
+ *
+ * Part of the Microscale project.
+ *
+ *   prog generate --prompt TEXT [-n 64] [--temperature T] [--top-p P]
+ *                 [--top-k K] [--repetition-penalty R] [--seed S]
+ *   prog perplexity --file TEXT --ctx N [--json]
+ *   prog bench [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--json]
+ *   prog info [--json]
+ *   prog run --prompt-ids 1,2,3 [-n N] [--json] [--logits FILE]
+ *   every command: [--threads N]
+ *
+ * Everything the program needs is allocated once, before any work, from the
+ * sizes in ms_model; the model's own activations and KV cache live in the
+ * arena the compiler placed in .bss.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "microscale/runtime.h"
+#include "microscale/tokenizer.h"
+#include "sampler.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/*---------------------------------------------------------------------------
+ * Errors and flags
+ *-------------------------------------------------------------------------*/
+
+static const char *program = "model";
+
+static void die(const char *format, const char *detail) {
+  fprintf(stderr, "%s: error: ", program);
+  fprintf(stderr, format, detail);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: %s <command> [flags]\n"
+          "  generate --prompt TEXT [-n 64] [--temperature 0.8] [--top-p 0.9]\n"
+          "           [--top-k 0] [--repetition-penalty 1] [--seed 0]\n"
+          "  perplexity --file TEXT --ctx N [--json]\n"
+          "  bench [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] "
+          "[--json]\n"
+          "  info [--json]\n"
+          "  run --prompt-ids 1,2,3 [-n 16] [--json] [--logits FILE]\n"
+          "all commands take --threads N (default: all cores)\n",
+          program);
+  exit(2);
+}
+
+typedef struct {
+  const char *prompt, *file, *prompt_ids, *logits_file;
+  long long tokens, ctx, prompt_tokens, gen_tokens, runs, threads, top_k;
+  double temperature, top_p, repetition_penalty;
+  unsigned long long seed;
+  int json;
+} options;
+
+static long long parse_int(const char *flag, const char *text) {
+  char *end;
+  errno = 0;
+  long long value = strtoll(text, &end, 10);
+  if (errno || *end || end == text)
+    die("%s expects an integer", flag);
+  return value;
+}
+
+static double parse_float(const char *flag, const char *text) {
+  char *end;
+  errno = 0;
+  double value = strtod(text, &end);
+  if (errno || *end || end == text || !isfinite(value))
+    die("%s expects a number", flag);
+  return value;
+}
+
+static options parse_flags(int argc, char **argv) {
+  options o = {0};
+  o.tokens = -1;
+  o.prompt_tokens = 128;
+  o.gen_tokens = 128;
+  o.runs = 3;
+  o.temperature = 0.8;
+  o.top_p = 0.9;
+  o.repetition_penalty = 1.0;
+  for (int i = 2; i < argc; ++i) {
+    const char *flag = argv[i];
+    if (!strcmp(flag, "--json")) {
+      o.json = 1;
+      continue;
+    }
+    if (i + 1 >= argc)
+      die("%s needs a value (or is not a flag)", flag);
+    const char *value = argv[++i];
+    if (!strcmp(flag, "--prompt"))
+      o.prompt = value;
+    else if (!strcmp(flag, "--file"))
+      o.file = value;
+    else if (!strcmp(flag, "--prompt-ids"))
+      o.prompt_ids = value;
+    else if (!strcmp(flag, "--logits"))
+      o.logits_file = value;
+    else if (!strcmp(flag, "-n"))
+      o.tokens = parse_int(flag, value);
+    else if (!strcmp(flag, "--ctx"))
+      o.ctx = parse_int(flag, value);
+    else if (!strcmp(flag, "--prompt-tokens"))
+      o.prompt_tokens = parse_int(flag, value);
+    else if (!strcmp(flag, "--gen-tokens"))
+      o.gen_tokens = parse_int(flag, value);
+    else if (!strcmp(flag, "--runs"))
+      o.runs = parse_int(flag, value);
+    else if (!strcmp(flag, "--threads"))
+      o.threads = parse_int(flag, value);
+    else if (!strcmp(flag, "--top-k"))
+      o.top_k = parse_int(flag, value);
+    else if (!strcmp(flag, "--seed"))
+      o.seed = (unsigned long long)parse_int(flag, value);
+    else if (!strcmp(flag, "--temperature"))
+      o.temperature = parse_float(flag, value);
+    else if (!strcmp(flag, "--top-p"))
+      o.top_p = parse_float(flag, value);
+    else if (!strcmp(flag, "--repetition-penalty"))
+      o.repetition_penalty = parse_float(flag, value);
+    else
+      die("unknown flag '%s'", flag);
+  }
+  if (o.threads < 0 || o.threads > 64)
+    die("%s", "--threads must be between 1 and 64");
+  if (o.temperature < 0)
+    die("%s", "--temperature must be >= 0");
+  if (o.top_p <= 0 || o.top_p > 1)
+    die("%s", "--top-p must be in (0, 1]");
+  if (o.top_k < 0)
+    die("%s", "--top-k must be >= 0");
+  if (o.repetition_penalty <= 0)
+    die("%s", "--repetition-penalty must be > 0");
+  return o;
+}
+
+/*---------------------------------------------------------------------------
+ * Model helpers
+ *-------------------------------------------------------------------------*/
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Runs `count` tokens from position `pos` in chunks of max_tokens; calls
+ * `consume` with each chunk's logits. Returns the last chunk's logits. */
+typedef void (*logits_fn)(void *context, const float *logits, int64_t first,
+                          int64_t count);
+static float *feed(const int32_t *ids, int64_t count, int64_t pos,
+                   logits_fn consume, void *context) {
+  float *logits = 0;
+  for (int64_t done = 0; done < count;) {
+    int64_t chunk = count - done;
+    if (chunk > ms_model.max_tokens)
+      chunk = ms_model.max_tokens;
+    logits = ms_forward(ids + done, chunk, pos + done);
+    if (consume)
+      consume(context, logits, done, chunk);
+    done += chunk;
+  }
+  return logits;
+}
+
+static ms_tokenizer tokenizer;
+static void *token_scratch;
+static size_t token_scratch_bytes;
+
+static void load_tokenizer(void) {
+  if (ms_tokenizer_init(&tokenizer, ms_tokenizer_blob,
+                        ms_tokenizer_blob_size) != 0)
+    die("%s", "this program carries no usable tokenizer");
+}
+
+/* Encodes text; the result lives in a buffer allocated once. */
+static int64_t encode(const char *text, size_t len, int add_bos, int32_t **ids) {
+  size_t need = ms_tokenizer_scratch_bytes(&tokenizer, len);
+  int64_t max_ids = (int64_t)len + 2;
+  *ids = malloc(max_ids * sizeof(int32_t));
+  token_scratch = malloc(need);
+  token_scratch_bytes = need;
+  if (!*ids || !token_scratch)
+    die("%s", "out of memory for the input text");
+  int64_t count = ms_tokenizer_encode(&tokenizer, text, len, add_bos, *ids,
+                                      max_ids, token_scratch, need);
+  if (count == MS_TOKENIZER_ERROR_UTF8)
+    die("%s", "the input is not valid UTF-8");
+  if (count < 0)
+    die("%s", "cannot tokenize the input");
+  return count;
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    die("cannot open '%s'", path);
+  if (fseek(f, 0, SEEK_END) != 0)
+    die("cannot read '%s'", path);
+  long size = ftell(f);
+  if (size < 0)
+    die("cannot read '%s'", path);
+  rewind(f);
+  char *text = malloc((size_t)size + 1);
+  if (!text)
+    die("'%s' is too large", path);
+  if (fread(text, 1, (size_t)size, f) != (size_t)size)
+    die("cannot read '%s'", path);
+  fclose(f);
+  text[size] = 0;
+  *len = (size_t)size;
+  return text;
+}
+
+/*---------------------------------------------------------------------------
+ * Commands
+ *-------------------------------------------------------------------------*/
+
+static int command_info(const options *o) {
+  const ms_model_info *m = &ms_model;
+  if (o->json) {
+    printf("{\"arch\": \"%s\", \"vocab_size\": %lld, \"hidden_size\": %lld, "
+           "\"num_layers\": %lld, \"num_heads\": %lld, \"num_kv_heads\": %lld, "
+           "\"head_dim\": %lld, \"max_context\": %lld, \"max_tokens\": %lld, "
+           "\"bos_id\": %lld, \"eos_id\": %lld, \"weight_bytes\": %lld, "
+           "\"arena_bytes\": %lld, \"target\": \"%s\", \"compression\": "
+           "\"%s\"}\n",
+           m->arch, (long long)m->vocab_size, (long long)m->hidden_size,
+           (long long)m->num_layers, (long long)m->num_heads,
+           (long long)m->num_kv_heads, (long long)m->head_dim,
+           (long long)m->max_context, (long long)m->max_tokens,
+           (long long)m->bos_id, (long long)m->eos_id,
+           (long long)m->weight_bytes, (long long)m->arena_bytes, m->target,
+           m->compression);
+    return 0;
+  }
+  printf("architecture  %s\n", m->arch);
+  printf("vocabulary    %lld\n", (long long)m->vocab_size);
+  printf("hidden        %lld\n", (long long)m->hidden_size);
+  printf("layers        %lld\n", (long long)m->num_layers);
+  printf("heads         %lld (kv %lld, head_dim %lld)\n",
+         (long long)m->num_heads, (long long)m->num_kv_heads,
+         (long long)m->head_dim);
+  printf("context       %lld positions, %lld tokens per call\n",
+         (long long)m->max_context, (long long)m->max_tokens);
+  printf("bos / eos     %lld / %lld\n", (long long)m->bos_id,
+         (long long)m->eos_id);
+  printf("weights       %lld bytes\n", (long long)m->weight_bytes);
+  printf("arena         %lld bytes\n", (long long)m->arena_bytes);
+  printf("target        %s\n", m->target);
+  printf("compression   %s\n", m->compression);
+  printf("build flags   %s\n", m->build_flags);
+  return 0;
+}
+
+typedef struct {
+  FILE *out;
+} logits_writer;
+
+static void write_logits(void *context, const float *logits, int64_t first,
+                         int64_t count) {
+  logits_writer *w = context;
+  (void)first;
+  if (fwrite(logits, sizeof(float), count * ms_model.vocab_size, w->out) !=
+      (size_t)(count * ms_model.vocab_size))
+    die("%s", "cannot write the logits file");
+}
+
+static int32_t argmax(const float *row) {
+  int32_t best = 0;
+  for (int64_t i = 1; i < ms_model.vocab_size; ++i)
+    if (row[i] > row[best])
+      best = (int32_t)i;
+  return best;
+}
+
+static int command_run(const options *o) {
+  if (!o->prompt_ids)
+    die("%s", "run needs --prompt-ids");
+  int64_t capacity = ms_model.max_context;
+  int32_t *ids = malloc(capacity * sizeof(int32_t));
+  if (!ids)
+    die("%s", "out of memory");
+  int64_t count = 0;
+  for (const char *p = o->prompt_ids; *p;) {
+    char *end;
+    errno = 0;
+    long long id = strtoll(p, &end, 10);
+    if (errno || end == p || (*end && *end != ','))
+      die("--prompt-ids: '%s' is not a list of integers", o->prompt_ids);
+    if (id < 0 || id >= ms_model.vocab_size)
+      die("--prompt-ids: '%s' has an id outside the vocabulary", o->prompt_ids);
+    if (count == capacity)
+      die("%s", "the prompt is longer than the context");
+    ids[count++] = (int32_t)id;
+    p = *end ? end + 1 : end;
+  }
+  if (count == 0)
+    die("%s", "--prompt-ids is empty");
+  int64_t steps = o->tokens < 0 ? 16 : o->tokens;
+  if (count + steps > capacity)
+    die("%s", "prompt plus -n exceeds the context");
+  logits_writer writer = {0};
+  if (o->logits_file) {
+    writer.out = fopen(o->logits_file, "wb");
+    if (!writer.out)
+      die("cannot write '%s'", o->logits_file);
+  }
+  float *logits = feed(ids, count, 0, writer.out ? write_logits : 0, &writer);
+  if (writer.out && fclose(writer.out) != 0)
+    die("cannot write '%s'", o->logits_file);
+  const float *last =
+      logits + ((count - 1) % ms_model.max_tokens) * ms_model.vocab_size;
+  printf(o->json ? "{\"ids\": [" : "");
+  for (int64_t i = 0; i < steps; ++i) {
+    int32_t next = argmax(last);
+    printf(i ? ",%d" : "%d", next);
+    if (i + 1 < steps)
+      last = ms_forward(&next, 1, count + i);
+  }
+  printf(o->json ? "]}\n" : "\n");
+  return 0;
+}
+
+static int command_generate(const options *o) {
+  if (!o->prompt)
+    die("%s", "generate needs --prompt");
+  load_tokenizer();
+  int32_t *ids;
+  int64_t count = encode(o->prompt, strlen(o->prompt), ms_model.bos_id >= 0,
+                         &ids);
+  if (count == 0)
+    die("%s", "the prompt is empty");
+  int64_t steps = o->tokens < 0 ? 64 : o->tokens;
+  if (count >= ms_model.max_context)
+    die("%s", "the prompt is longer than the context");
+  if (count + steps > ms_model.max_context)
+    steps = ms_model.max_context - count;
+  int32_t *history = malloc((count + steps) * sizeof(int32_t));
+  ms_sampler sampler = {(float)o->temperature, (float)o->top_p, o->top_k,
+                        (float)o->repetition_penalty, 0,
+                        malloc(ms_model.vocab_size * sizeof(float)),
+                        malloc(ms_model.vocab_size * sizeof(int32_t))};
+  if (!history || !sampler.probabilities || !sampler.indices)
+    die("%s", "out of memory");
+  ms_sampler_seed(&sampler, o->seed);
+  memcpy(history, ids, count * sizeof(int32_t));
+
+  char piece[256];
+  fputs(o->prompt, stdout);
+  fflush(stdout);
+  float *logits = feed(ids, count, 0, 0, 0);
+  int64_t last_row = (count - 1) % ms_model.max_tokens;
+  float *row = logits + last_row * ms_model.vocab_size;
+  int32_t prev = ids[count - 1];
+  for (int64_t i = 0; i < steps; ++i) {
+    int32_t next = ms_sample(&sampler, row, ms_model.vocab_size, history,
+                             count + i);
+    if (next == ms_model.eos_id)
+      break;
+    history[count + i] = next;
+    if (ms_tokenizer_decode(&tokenizer, prev, next, piece, sizeof piece) > 0) {
+      fputs(piece, stdout);
+      fflush(stdout);
+    }
+    prev = next;
+    if (i + 1 < steps)
+      row = ms_forward(&next, 1, count + i);
+  }
+  fputc('\n', stdout);
+  return 0;
+}
+
+typedef struct {
+  const int32_t *window;
+  int64_t length;
+  double nll;
+  int64_t scored;
+} window_score;
+
+static void score_chunk(void *context, const float *logits, int64_t first,
+                        int64_t count) {
+  window_score *s = context;
+  int64_t vocab = ms_model.vocab_size;
+  for (int64_t r = 0; r < count; ++r) {
+    int64_t t = first + r;
+    if (t + 1 >= s->length)
+      break;
+    const float *row = logits + r * vocab;
+    float max_logit = row[0];
+    for (int64_t i = 1; i < vocab; ++i)
+      if (row[i] > max_logit)
+        max_logit = row[i];
+    double total = 0.0;
+    for (int64_t i = 0; i < vocab; ++i)
+      total += exp((double)row[i] - max_logit);
+    s->nll += log(total) + max_logit - row[s->window[t + 1]];
+    ++s->scored;
+  }
+}
+
+static int command_perplexity(const options *o) {
+  if (!o->file)
+    die("%s", "perplexity needs --file");
+  if (o->ctx < 2 || o->ctx > ms_model.max_context)
+    die("%s", "--ctx must be between 2 and the model's context");
+  load_tokenizer();
+  size_t len;
+  char *text = read_file(o->file, &len);
+  if (len == 0)
+    die("'%s' is empty", o->file);
+  int32_t *ids;
+  int64_t count = encode(text, len, ms_model.bos_id >= 0, &ids);
+  double nll = 0.0;
+  int64_t scored = 0, windows = 0;
+  double start = now_seconds();
+  for (int64_t first = 0; first < count; first += o->ctx) {
+    int64_t length = count - first < o->ctx ? count - first : o->ctx;
+    if (length < 2)
+      break;
+    window_score s = {ids + first, length, 0.0, 0};
+    feed(ids + first, length, 0, score_chunk, &s);
+    nll += s.nll;
+    scored += s.scored;
+    ++windows;
+    fprintf(stderr, "\r%s: %lld/%lld tokens", program,
+            (long long)(first + length), (long long)count);
+  }
+  fprintf(stderr, " (%.1f s)\n", now_seconds() - start);
+  if (scored == 0)
+    die("%s", "the file has too few tokens to score");
+  double mean = nll / scored;
+  if (o->json)
+    printf("{\"tokens\": %lld, \"nll\": %.6f, \"ppl\": %.6f, \"windows\": "
+           "%lld, \"ctx\": %lld}\n",
+           (long long)scored, mean, exp(mean), (long long)windows,
+           (long long)o->ctx);
+  else
+    printf("tokens scored %lld\nmean NLL      %.6f nats\nperplexity    "
+           "%.6f\n",
+           (long long)scored, mean, exp(mean));
+  return 0;
+}
+
+static long peak_rss_kb(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int command_bench(const options *o) {
+  int64_t prompt = o->prompt_tokens, gen = o->gen_tokens, runs = o->runs;
+  if (prompt < 1 || gen < 0 || runs < 1 || runs > 100)
+    die("%s", "bench needs --prompt-tokens >= 1, --gen-tokens >= 0, --runs "
+              "in 1..100");
+  if (prompt + gen > ms_model.max_context)
+    die("%s", "--prompt-tokens plus --gen-tokens exceed the context");
+  int32_t *ids = malloc(prompt * sizeof(int32_t));
+  double *prefill = malloc(runs * sizeof(double));
+  double *decode = malloc(runs * sizeof(double));
+  double *first_token = malloc(runs * sizeof(double));
+  if (!ids || !prefill || !decode || !first_token)
+    die("%s", "out of memory");
+  for (int64_t i = 0; i < prompt; ++i) /* deterministic, vocabulary-wide */
+    ids[i] = (int32_t)((i * 7919 + 3) % ms_model.vocab_size);
+  for (int64_t run = 0; run < runs; ++run) {
+    double t0 = now_seconds();
+    float *logits = feed(ids, prompt, 0, 0, 0);
+    double t1 = now_seconds();
+    int32_t next = argmax(logits + ((prompt - 1) % ms_model.max_tokens) *
+                                       ms_model.vocab_size);
+    for (int64_t i = 0; i < gen; ++i)
+      next = argmax(ms_forward(&next, 1, prompt + i));
+    double t2 = now_seconds();
+    prefill[run] = prompt / (t1 - t0);
+    decode[run] = gen ? gen / (t2 - t1) : 0.0;
+    first_token[run] = (t1 - t0) * 1000.0;
+  }
+  qsort(prefill, runs, sizeof(double), compare_doubles);
+  qsort(decode, runs, sizeof(double), compare_doubles);
+  qsort(first_token, runs, sizeof(double), compare_doubles);
+  double p = prefill[runs / 2], d = decode[runs / 2],
+         f = first_token[runs / 2];
+  long rss = peak_rss_kb();
+  extern int ms_get_threads(void);
+  if (o->json)
+    printf("{\"prompt_tokens\": %lld, \"gen_tokens\": %lld, \"runs\": %lld, "
+           "\"threads\": %d, \"prefill_tokens_per_s\": %.2f, "
+           "\"decode_tokens_per_s\": %.2f, \"time_to_first_token_ms\": %.3f, "
+           "\"peak_rss_bytes\": %lld, \"arena_bytes\": %lld, "
+           "\"weight_bytes\": %lld}\n",
+           (long long)prompt, (long long)gen, (long long)runs,
+           ms_get_threads(), p, d, f, (long long)rss * 1024,
+           (long long)ms_model.arena_bytes, (long long)ms_model.weight_bytes);
+  else
+    printf("prompt %lld + gen %lld tokens, %d threads, median of %lld runs\n"
+           "prefill        %10.2f tokens/s\n"
+           "decode         %10.2f tokens/s\n"
+           "first token    %10.3f ms\n"
+           "peak RSS       %10lld bytes\n"
+           "arena          %10lld bytes\n"
+           "weights        %10lld bytes\n",
+           (long long)prompt, (long long)gen, ms_get_threads(),
+           (long long)runs, p, d, f, (long long)rss * 1024,
+           (long long)ms_model.arena_bytes, (long long)ms_model.weight_bytes);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *slash = strrchr(argv[0], '/');
+  program = slash ? slash + 1 : argv[0];
+  if (argc < 2)
+    usage();
+  const char *command = argv[1];
+  if (!strcmp(command, "-h") || !strcmp(command, "--help"))
+    usage();
+  options o = parse_flags(argc, argv);
+  if (o.threads > 0)
+    ms_set_threads((int)o.threads);
+  if (!strcmp(command, "generate"))
+    return command_generate(&o);
+  if (!strcmp(command, "perplexity"))
+    return command_perplexity(&o);
+  if (!strcmp(command, "bench"))
+    return command_bench(&o);
+  if (!strcmp(command, "info"))
+    return command_info(&o);
+  if (!strcmp(command, "run"))
+    return command_run(&o);
+  fprintf(stderr, "%s: error: unknown command '%s'\n", program, command);
+  usage();
+  return 2;
+}
