@@ -8,6 +8,7 @@
  *   prog bench [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--json]
  *   prog info [--json]
  *   prog run --prompt-ids 1,2,3 [-n N] [--json] [--logits FILE]
+ *   prog tokenize --file TEXT [--bos]
  *   every command: [--threads N]
  *
  * Everything the program needs is allocated once, before any work, from the
@@ -51,6 +52,7 @@ static void usage(void) {
           "[--json]\n"
           "  info [--json]\n"
           "  run --prompt-ids 1,2,3 [-n 16] [--json] [--logits FILE]\n"
+          "  tokenize --file TEXT [--bos]\n"
           "all commands take --threads N (default: all cores)\n",
           program);
   exit(2);
@@ -61,7 +63,7 @@ typedef struct {
   long long tokens, ctx, prompt_tokens, gen_tokens, runs, threads, top_k;
   double temperature, top_p, repetition_penalty;
   unsigned long long seed;
-  int json;
+  int json, bos;
 } options;
 
 static long long parse_int(const char *flag, const char *text) {
@@ -95,6 +97,10 @@ static options parse_flags(int argc, char **argv) {
     const char *flag = argv[i];
     if (!strcmp(flag, "--json")) {
       o.json = 1;
+      continue;
+    }
+    if (!strcmp(flag, "--bos")) {
+      o.bos = 1;
       continue;
     }
     if (i + 1 >= argc)
@@ -425,7 +431,7 @@ static int command_perplexity(const options *o) {
   int64_t count = encode(text, len, ms_model.bos_id >= 0, &ids);
   double nll = 0.0;
   int64_t scored = 0, windows = 0;
-  double start = now_seconds();
+  double start = now_seconds(), last_report = start;
   for (int64_t first = 0; first < count; first += o->ctx) {
     int64_t length = count - first < o->ctx ? count - first : o->ctx;
     if (length < 2)
@@ -435,10 +441,15 @@ static int command_perplexity(const options *o) {
     nll += s.nll;
     scored += s.scored;
     ++windows;
-    fprintf(stderr, "\r%s: %lld/%lld tokens", program,
-            (long long)(first + length), (long long)count);
+    double t = now_seconds();
+    if (t - last_report >= 1.0) { /* progress for long runs, once a second */
+      fprintf(stderr, "\r%s: %lld/%lld tokens", program,
+              (long long)(first + length), (long long)count);
+      last_report = t;
+    }
   }
-  fprintf(stderr, " (%.1f s)\n", now_seconds() - start);
+  fprintf(stderr, "\r%s: %lld tokens scored in %.1f s\n", program,
+          (long long)scored, now_seconds() - start);
   if (scored == 0)
     die("%s", "the file has too few tokens to score");
   double mean = nll / scored;
@@ -451,6 +462,22 @@ static int command_perplexity(const options *o) {
     printf("tokens scored %lld\nmean NLL      %.6f nats\nperplexity    "
            "%.6f\n",
            (long long)scored, mean, exp(mean));
+  return 0;
+}
+
+/* Prints the ids of a file's text, comma-separated (for checking the
+ * tokenizer against reference implementations). */
+static int command_tokenize(const options *o) {
+  if (!o->file)
+    die("%s", "tokenize needs --file");
+  load_tokenizer();
+  size_t len;
+  char *text = read_file(o->file, &len);
+  int32_t *ids;
+  int64_t count = encode(text, len, o->bos, &ids);
+  for (int64_t i = 0; i < count; ++i)
+    printf(i ? ",%d" : "%d", ids[i]);
+  printf("\n");
   return 0;
 }
 
@@ -544,6 +571,8 @@ int main(int argc, char **argv) {
     return command_info(&o);
   if (!strcmp(command, "run"))
     return command_run(&o);
+  if (!strcmp(command, "tokenize"))
+    return command_tokenize(&o);
   fprintf(stderr, "%s: error: unknown command '%s'\n", program, command);
   usage();
   return 2;

@@ -16,6 +16,7 @@
 #include "microscale/Import/ONNXImporter.h"
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Target/Target.h"
+#include "microscale/Tokenizer/TokenizerTables.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -129,8 +130,11 @@ int fail(const llvm::Twine &message) {
 /// Looks for a tokenizer next to the model: a SentencePiece `.model` file or
 /// GPT-2's `encoder.json`.
 std::string findTokenizer(StringRef modelPath) {
-  if (!tokenizerPath.empty())
-    return tokenizerPath;
+  if (!tokenizerPath.empty()) {
+    llvm::SmallString<256> absolute(tokenizerPath);
+    llvm::sys::fs::make_absolute(absolute);
+    return std::string(absolute);
+  }
   StringRef dir = llvm::sys::path::parent_path(modelPath);
   if (dir.empty())
     dir = ".";
@@ -401,7 +405,32 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
       continue;
     info.buildFlags += (info.buildFlags.empty() ? "" : " ") + arg.str();
   }
+  // The tokenizer recorded at raising, relative to the model's folder.
   std::vector<uint8_t> tokenizerBlob;
+  if (!model.getTokenizer().empty()) {
+    llvm::SmallString<256> path(model.getTokenizer());
+    if (llvm::sys::path::is_relative(path)) {
+      auto dir = (*module)->getAttrOfType<StringAttr>("onnx.model_dir");
+      path = dir ? dir.getValue()
+                 : llvm::sys::path::parent_path(compileInput.getValue());
+      llvm::sys::path::append(path, model.getTokenizer());
+    }
+    auto blob = buildTokenizerBlob(path);
+    if (!blob)
+      return fail(llvm::toString(blob.takeError()));
+    tokenizerBlob = std::move(*blob);
+    // Header field 3 is the vocabulary size (tokenizer.h).
+    uint32_t tokenizerVocab;
+    std::memcpy(&tokenizerVocab, tokenizerBlob.data() + 12, 4);
+    if (tokenizerVocab != model.getVocabSize())
+      return fail(path + ": the tokenizer has " + llvm::Twine(tokenizerVocab) +
+                  " tokens but the model's vocabulary is " +
+                  llvm::Twine(model.getVocabSize()));
+  } else {
+    llvm::WithColor::warning(llvm::errs(), "microscale")
+        << "no tokenizer found next to the model (pass --tokenizer); the "
+           "program can run ids but not generate text or score files\n";
+  }
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateProgram(*module, llvmContext, **machine, info,
                                      tokenizerBlob, optLevel);
