@@ -23,6 +23,8 @@ config.substitutions.append(("%utils", os.path.join(config.microscale_src_root, 
 config.substitutions.append(
     ("%microscale_unittests", os.path.join(config.microscale_tools_dir, "MicroscaleUnitTests")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+if shutil.which("node") and shutil.which("npm"):
+    config.available_features.add("node")
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
 
@@ -31,6 +33,7 @@ if os.path.isdir(os.path.join(models, "stories260K")):
 # reports the uninstrumented library's accesses. Real ASan checks (heap,
 # stack, leaks) stay on; UBSan stops at the first error.
 if config.sanitizers.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("asan")
     config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0"
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 

@@ -11,10 +11,12 @@ packages=(
   # compiler build: LLVM/MLIR 19, clang, lld, ninja, lit/FileCheck
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
   ninja-build cmake
+  # static C library for generated x86-64 programs
+  musl-dev
   # ONNX protobuf classes
   libonnx-dev libprotobuf-dev protobuf-compiler
-  # test fixtures and reference checks
-  python3 python3-numpy python3-onnx
+  # test fixtures and reference checks (SentencePiece for tokenizer tests)
+  python3 python3-numpy python3-onnx python3-sentencepiece
   libgtest-dev
 )
 

@@ -54,8 +54,9 @@ TargetBackend::createTargetMachine(const TargetOptions &options) const {
 
 namespace {
 
-/// Static Linux executables (x86-64, AArch64) linked by clang's driver with
-/// lld against the target's C library.
+/// Static Linux executables linked by clang's driver with lld. x86-64
+/// programs use musl's static C library (a small fraction of glibc's);
+/// other architectures use the target's glibc.
 class LinuxStaticBackend : public TargetBackend {
 public:
   explicit LinuxStaticBackend(std::string triple)
@@ -81,13 +82,30 @@ public:
       return makeError("runtime library for '" + triple + "' not found at '" +
                        runtimeLibrary + "'");
     std::vector<std::string> args = {
-        *clang,         "--target=" + triple, "-static",
-        "-fuse-ld=lld", "-Wl,--gc-sections",  "-s",
-        "-o",           output.str()};
-    args.insert(args.end(), objects.begin(), objects.end());
-    args.push_back(runtimeLibrary.str());
-    args.push_back("-lpthread");
-    args.push_back("-lm");
+        *clang, "-static", "-fuse-ld=lld", "-Wl,--gc-sections",
+        "-s",   "-o",      output.str()};
+    llvm::Triple parsed(triple);
+    if (parsed.getArch() == llvm::Triple::x86_64) {
+      std::string musl =
+          "/usr/lib/" + parsed.getArchName().str() + "-linux-musl/";
+      if (!llvm::sys::fs::exists(musl + "libc.a"))
+        return makeError("musl's static C library is missing (" + musl +
+                         "libc.a): install musl-dev");
+      args.push_back("--target=" + parsed.getArchName().str() + "-linux-musl");
+      args.push_back("-nostdlib");
+      args.push_back(musl + "crt1.o");
+      args.push_back(musl + "crti.o");
+      args.insert(args.end(), objects.begin(), objects.end());
+      args.push_back(runtimeLibrary.str());
+      args.push_back(musl + "libc.a");
+      args.push_back(musl + "crtn.o");
+    } else {
+      args.push_back("--target=" + triple);
+      args.insert(args.end(), objects.begin(), objects.end());
+      args.push_back(runtimeLibrary.str());
+      args.push_back("-lpthread");
+      args.push_back("-lm");
+    }
     llvm::SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
     std::string error;
     int status = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {}, 0,

@@ -1,4 +1,5 @@
-//===- TokenizerTables.cpp - tokenizer files to the runtime blob -*- C++ -*-===//
+//===- TokenizerTables.cpp - tokenizer files to the runtime blob -*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //
@@ -26,8 +27,8 @@
 #include <numeric>
 
 using namespace mlir::microscale;
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
 using llvm::StringRef;
 
 namespace {
@@ -64,8 +65,7 @@ struct Tables {
 
 /// Reads one length-delimited submessage with `fieldFn(field, wireType)`,
 /// which returns false for fields it does not consume.
-template <typename Fn>
-bool readMessage(CodedInputStream &in, Fn fieldFn) {
+template <typename Fn> bool readMessage(CodedInputStream &in, Fn fieldFn) {
   uint32_t length;
   if (!in.ReadVarint32(&length))
     return false;
@@ -88,9 +88,8 @@ llvm::Expected<Tables> readSentencePiece(StringRef path, StringRef bytes) {
   t.kind = 1;
   // proto2 defaults of the fields that matter.
   uint64_t modelType = 1, byteFallback = 0, allowWhitespaceOnly = 0,
-           splitByWhitespace = 1, whitespaceAsSuffix = 0, unkId = 0,
-           bosId = 1, eosId = 2, addDummyPrefix = 1, removeExtra = 1,
-           escapeWhitespace = 1;
+           splitByWhitespace = 1, whitespaceAsSuffix = 0, unkId = 0, bosId = 1,
+           eosId = 2, addDummyPrefix = 1, removeExtra = 1, escapeWhitespace = 1;
   std::string normalizerName, charsmap;
   CodedInputStream in(reinterpret_cast<const uint8_t *>(bytes.data()),
                       static_cast<int>(bytes.size()));
@@ -122,26 +121,41 @@ llvm::Expected<Tables> readSentencePiece(StringRef path, StringRef bytes) {
     } else if (field == 2 && wire == 2) {
       ok = readMessage(in, [&](uint32_t f, uint32_t w, CodedInputStream &s) {
         switch (f) {
-        case 3: return readVarint(s, w, modelType);
-        case 22: return readVarint(s, w, splitByWhitespace);
-        case 24: return readVarint(s, w, whitespaceAsSuffix);
-        case 26: return readVarint(s, w, allowWhitespaceOnly);
-        case 35: return readVarint(s, w, byteFallback);
-        case 40: return readVarint(s, w, unkId);
-        case 41: return readVarint(s, w, bosId);
-        case 42: return readVarint(s, w, eosId);
-        default: return false;
+        case 3:
+          return readVarint(s, w, modelType);
+        case 22:
+          return readVarint(s, w, splitByWhitespace);
+        case 24:
+          return readVarint(s, w, whitespaceAsSuffix);
+        case 26:
+          return readVarint(s, w, allowWhitespaceOnly);
+        case 35:
+          return readVarint(s, w, byteFallback);
+        case 40:
+          return readVarint(s, w, unkId);
+        case 41:
+          return readVarint(s, w, bosId);
+        case 42:
+          return readVarint(s, w, eosId);
+        default:
+          return false;
         }
       });
     } else if (field == 3 && wire == 2) {
       ok = readMessage(in, [&](uint32_t f, uint32_t w, CodedInputStream &s) {
         switch (f) {
-        case 1: return w == 2 && WireFormatLite::ReadString(&s, &normalizerName);
-        case 2: return w == 2 && WireFormatLite::ReadBytes(&s, &charsmap);
-        case 3: return readVarint(s, w, addDummyPrefix);
-        case 4: return readVarint(s, w, removeExtra);
-        case 5: return readVarint(s, w, escapeWhitespace);
-        default: return false;
+        case 1:
+          return w == 2 && WireFormatLite::ReadString(&s, &normalizerName);
+        case 2:
+          return w == 2 && WireFormatLite::ReadBytes(&s, &charsmap);
+        case 3:
+          return readVarint(s, w, addDummyPrefix);
+        case 4:
+          return readVarint(s, w, removeExtra);
+        case 5:
+          return readVarint(s, w, escapeWhitespace);
+        default:
+          return false;
         }
       });
     } else {
@@ -229,8 +243,8 @@ llvm::Expected<Tables> readGPT2(StringRef path) {
   for (const auto &entry : *object) {
     std::optional<int64_t> id = entry.second.getAsInteger();
     if (!id || *id < 0)
-      return makeError(path, "token '" + entry.first.str() +
-                                 "' has no valid id");
+      return makeError(path,
+                       "token '" + entry.first.str() + "' has no valid id");
     encoder[entry.first.str()] = static_cast<int32_t>(*id);
     maxId = std::max(maxId, *id);
   }
@@ -272,10 +286,10 @@ llvm::Expected<Tables> readGPT2(StringRef path) {
   t.eos = eos == encoder.end() ? -1 : eos->second;
 
   llvm::SmallString<256> mergesPath(llvm::sys::path::parent_path(path));
-  llvm::sys::path::append(mergesPath, llvm::sys::path::filename(path) ==
-                                              "vocab.json"
-                                          ? "merges.txt"
-                                          : "vocab.bpe");
+  llvm::sys::path::append(mergesPath,
+                          llvm::sys::path::filename(path) == "vocab.json"
+                              ? "merges.txt"
+                              : "vocab.bpe");
   auto mergesFile = llvm::MemoryBuffer::getFile(mergesPath);
   if (!mergesFile)
     return makeError(mergesPath, "cannot read the merges next to '" + path +
@@ -383,8 +397,8 @@ std::vector<uint8_t> layout(const Tables &t) {
 llvm::Expected<std::vector<uint8_t>>
 mlir::microscale::buildTokenizerBlob(StringRef path) {
   StringRef name = llvm::sys::path::filename(path);
-  llvm::Expected<Tables> tables = llvm::createStringError(
-      llvm::inconvertibleErrorCode(), "unreachable");
+  llvm::Expected<Tables> tables =
+      llvm::createStringError(llvm::inconvertibleErrorCode(), "unreachable");
   llvm::consumeError(tables.takeError());
   if (name.ends_with(".model")) {
     auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,

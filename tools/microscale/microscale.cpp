@@ -30,6 +30,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
@@ -47,6 +48,8 @@ namespace cl = llvm::cl;
 namespace {
 cl::SubCommand importCmd("import", "Import an ONNX model and print it");
 cl::SubCommand runCmd("run", "Run a model on the reference interpreter");
+cl::SubCommand perplexityCmd("perplexity",
+                             "Score token ids on the reference interpreter");
 cl::SubCommand compileCmd("compile", "Compile a model into a native program");
 
 // import
@@ -79,6 +82,20 @@ cl::opt<std::string> logitsFile(
     "logits",
     cl::desc("Write the float32 logits of every prompt position to this file"),
     cl::sub(runCmd));
+
+// perplexity
+cl::opt<std::string> perplexityInput(cl::Positional,
+                                     cl::desc("<model.onnx | model.mlir>"),
+                                     cl::Required, cl::sub(perplexityCmd));
+cl::opt<std::string>
+    idsFile("ids",
+            cl::desc("File of comma-separated token ids (as a compiled "
+                     "program's `tokenize --bos` prints them)"),
+            cl::Required, cl::sub(perplexityCmd));
+cl::opt<int64_t> windowSize("ctx", cl::desc("Window length in tokens"),
+                            cl::Required, cl::sub(perplexityCmd));
+cl::opt<bool> perplexityJson("json", cl::desc("Print one JSON object"),
+                             cl::sub(perplexityCmd));
 
 // compile
 cl::opt<std::string> compileInput(cl::Positional,
@@ -117,10 +134,13 @@ cl::opt<std::string>
     tokenizerPath("tokenizer",
                   cl::desc("Tokenizer file to record (default: found next to "
                            "the model)"),
-                  cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
-cl::opt<int64_t> maxContext(
-    "max-context", cl::desc("Context length (default: from the model)"),
-    cl::init(0), cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd));
+                  cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd),
+                  cl::sub(perplexityCmd));
+cl::opt<int64_t>
+    maxContext("max-context",
+               cl::desc("Context length (default: from the model)"),
+               cl::init(0), cl::sub(importCmd), cl::sub(runCmd),
+               cl::sub(compileCmd), cl::sub(perplexityCmd));
 
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "microscale") << message << "\n";
@@ -310,6 +330,66 @@ int runInterpreter(MLIRContext &context) {
   }
   return 0;
 }
+/// Scores consecutive windows of ids exactly as a compiled program's
+/// `perplexity` command does: each window from an empty KV cache, every
+/// token after its first predicted from the ones before it.
+int runPerplexity(MLIRContext &context) {
+  auto buffer = llvm::MemoryBuffer::getFile(idsFile);
+  if (!buffer)
+    return fail(idsFile + ": " + buffer.getError().message());
+  std::vector<int64_t> ids;
+  for (StringRef piece : llvm::split((*buffer)->getBuffer().trim(), ',')) {
+    int64_t id;
+    if (piece.trim().getAsInteger(10, id))
+      return fail(idsFile + ": '" + piece + "' is not an integer id");
+    ids.push_back(id);
+  }
+  if (windowSize < 2)
+    return fail("--ctx must be at least 2");
+  OwningOpRef<ModuleOp> module = loadModel(perplexityInput, context, true);
+  if (!module)
+    return 1;
+  auto interpreter = reference::Interpreter::create(*module);
+  if (!interpreter)
+    return fail(llvm::toString(interpreter.takeError()));
+  reference::Interpreter &model = **interpreter;
+  if (windowSize > model.maxContext())
+    return fail("--ctx exceeds the model's context");
+  int64_t vocab = model.vocabSize(), scored = 0, windows = 0;
+  double nll = 0.0;
+  for (size_t first = 0; first < ids.size(); first += windowSize) {
+    size_t length = std::min<size_t>(windowSize, ids.size() - first);
+    if (length < 2)
+      break;
+    model.reset();
+    auto logits = model.forward(llvm::ArrayRef(ids).slice(first, length));
+    if (!logits)
+      return fail(llvm::toString(logits.takeError()));
+    for (size_t t = 0; t + 1 < length; ++t) {
+      const float *row = logits->data() + t * vocab;
+      float maxLogit = *std::max_element(row, row + vocab);
+      double total = 0.0;
+      for (int64_t i = 0; i < vocab; ++i)
+        total += std::exp(double(row[i]) - maxLogit);
+      nll += std::log(total) + maxLogit - row[ids[first + t + 1]];
+      ++scored;
+    }
+    ++windows;
+  }
+  if (scored == 0)
+    return fail("too few ids to score");
+  double mean = nll / scored;
+  if (perplexityJson)
+    llvm::outs() << llvm::formatv("{{\"tokens\": {0}, \"nll\": {1:f6}, "
+                                  "\"ppl\": {2:f6}, \"windows\": {3}}\n",
+                                  scored, mean, std::exp(mean), windows);
+  else
+    llvm::outs() << llvm::formatv("tokens scored {0}\nmean NLL      {1:f6} "
+                                  "nats\nperplexity    {2:f6}\n",
+                                  scored, mean, std::exp(mean));
+  return 0;
+}
+
 /// Writes `emit` to `path` through a temporary file, so a failure never
 /// leaves a partial output.
 llvm::Error writeAtomically(StringRef path,
@@ -503,6 +583,8 @@ int main(int argc, char **argv) {
     return runImport(context);
   if (runCmd)
     return runInterpreter(context);
+  if (perplexityCmd)
+    return runPerplexity(context);
   if (compileCmd) {
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
