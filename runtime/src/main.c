@@ -192,7 +192,8 @@ static void load_tokenizer(void) {
 }
 
 /* Encodes text; the result lives in a buffer allocated once. */
-static int64_t encode(const char *text, size_t len, int add_bos, int32_t **ids) {
+static int64_t encode(const char *text, size_t len, int add_bos,
+                      int32_t **ids) {
   size_t need = ms_tokenizer_scratch_bytes(&tokenizer, len);
   int64_t max_ids = (int64_t)len + 2;
   *ids = malloc(max_ids * sizeof(int32_t));
@@ -345,8 +346,8 @@ static int command_generate(const options *o) {
     die("%s", "generate needs --prompt");
   load_tokenizer();
   int32_t *ids;
-  int64_t count = encode(o->prompt, strlen(o->prompt), ms_model.bos_id >= 0,
-                         &ids);
+  int64_t count =
+      encode(o->prompt, strlen(o->prompt), ms_model.bos_id >= 0, &ids);
   if (count == 0)
     die("%s", "the prompt is empty");
   int64_t steps = o->tokens < 0 ? 64 : o->tokens;
@@ -355,8 +356,11 @@ static int command_generate(const options *o) {
   if (count + steps > ms_model.max_context)
     steps = ms_model.max_context - count;
   int32_t *history = malloc((count + steps) * sizeof(int32_t));
-  ms_sampler sampler = {(float)o->temperature, (float)o->top_p, o->top_k,
-                        (float)o->repetition_penalty, 0,
+  ms_sampler sampler = {(float)o->temperature,
+                        (float)o->top_p,
+                        o->top_k,
+                        (float)o->repetition_penalty,
+                        0,
                         malloc(ms_model.vocab_size * sizeof(float)),
                         malloc(ms_model.vocab_size * sizeof(int32_t))};
   if (!history || !sampler.probabilities || !sampler.indices)
@@ -372,8 +376,8 @@ static int command_generate(const options *o) {
   float *row = logits + last_row * ms_model.vocab_size;
   int32_t prev = ids[count - 1];
   for (int64_t i = 0; i < steps; ++i) {
-    int32_t next = ms_sample(&sampler, row, ms_model.vocab_size, history,
-                             count + i);
+    int32_t next =
+        ms_sample(&sampler, row, ms_model.vocab_size, history, count + i);
     if (next == ms_model.eos_id)
       break;
     history[count + i] = next;
@@ -481,7 +485,20 @@ static int command_tokenize(const options *o) {
   return 0;
 }
 
+/* Peak resident memory of this program. VmHWM starts afresh at exec, where
+ * getrusage's maximum would include the parent that forked us. */
 static long peak_rss_kb(void) {
+  FILE *status = fopen("/proc/self/status", "r");
+  if (status) {
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, status))
+      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+        break;
+    fclose(status);
+    if (kb >= 0)
+      return kb;
+  }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss;
@@ -523,8 +540,7 @@ static int command_bench(const options *o) {
   qsort(prefill, runs, sizeof(double), compare_doubles);
   qsort(decode, runs, sizeof(double), compare_doubles);
   qsort(first_token, runs, sizeof(double), compare_doubles);
-  double p = prefill[runs / 2], d = decode[runs / 2],
-         f = first_token[runs / 2];
+  double p = prefill[runs / 2], d = decode[runs / 2], f = first_token[runs / 2];
   long rss = peak_rss_kb();
   extern int ms_get_threads(void);
   if (o->json)
@@ -533,9 +549,9 @@ static int command_bench(const options *o) {
            "\"decode_tokens_per_s\": %.2f, \"time_to_first_token_ms\": %.3f, "
            "\"peak_rss_bytes\": %lld, \"arena_bytes\": %lld, "
            "\"weight_bytes\": %lld}\n",
-           (long long)prompt, (long long)gen, (long long)runs,
-           ms_get_threads(), p, d, f, (long long)rss * 1024,
-           (long long)ms_model.arena_bytes, (long long)ms_model.weight_bytes);
+           (long long)prompt, (long long)gen, (long long)runs, ms_get_threads(),
+           p, d, f, (long long)rss * 1024, (long long)ms_model.arena_bytes,
+           (long long)ms_model.weight_bytes);
   else
     printf("prompt %lld + gen %lld tokens, %d threads, median of %lld runs\n"
            "prefill        %10.2f tokens/s\n"
@@ -544,9 +560,9 @@ static int command_bench(const options *o) {
            "peak RSS       %10lld bytes\n"
            "arena          %10lld bytes\n"
            "weights        %10lld bytes\n",
-           (long long)prompt, (long long)gen, ms_get_threads(),
-           (long long)runs, p, d, f, (long long)rss * 1024,
-           (long long)ms_model.arena_bytes, (long long)ms_model.weight_bytes);
+           (long long)prompt, (long long)gen, ms_get_threads(), (long long)runs,
+           p, d, f, (long long)rss * 1024, (long long)ms_model.arena_bytes,
+           (long long)ms_model.weight_bytes);
   return 0;
 }
 

@@ -3,8 +3,8 @@
  * Part of the Microscale project.
  *
  * Workers are created once (on the first parallel loop after
- * ms_set_threads) and sleep on a condition variable between loops, so a
- * decode step pays two wake-ups, not thread creation. Build with
+ * ms_set_threads); between loops they poll briefly, then sleep on a
+ * condition variable, so back-to-back loops cost no wake-up. Build with
  * -DMS_THREADS=0 for targets without pthreads; loops then run inline.
  *
  *===----------------------------------------------------------------------===*/
@@ -19,26 +19,39 @@
 
 #if MS_THREADS
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #define MS_MAX_THREADS 64
+/* Polls before a worker sleeps: a decode step runs dozens of short
+ * parallel loops back to back, and a condition-variable wake-up per loop
+ * would cost more than the loop. */
+#define MS_SPIN_POLLS 200000
 
 static struct {
   pthread_mutex_t lock;
   pthread_cond_t work_ready;
-  pthread_cond_t work_done;
   pthread_t workers[MS_MAX_THREADS];
-  int started;       /* workers running */
-  int wanted;        /* threads requested (0: all cores) */
-  uint64_t generation;
-  int pending;       /* workers still busy with this generation */
+  int started;  /* workers running */
+  int wanted;   /* threads requested (0: all cores) */
+  int sleeping; /* workers waiting on work_ready (under lock) */
+  _Atomic uint64_t generation;
+  _Atomic int pending; /* workers still busy with this generation */
+  /* The current loop; written before generation is published. */
   ms_range_fn fn;
   void *context;
   int64_t count;
-  int threads;       /* threads taking part in this generation */
+  int threads;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
-          .work_ready = PTHREAD_COND_INITIALIZER,
-          .work_done = PTHREAD_COND_INITIALIZER};
+          .work_ready = PTHREAD_COND_INITIALIZER};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
 
 static void run_chunk(int index, int threads, ms_range_fn fn, void *context,
                       int64_t count) {
@@ -51,21 +64,24 @@ static void run_chunk(int index, int threads, ms_range_fn fn, void *context,
 static void *worker_main(void *arg) {
   int index = (int)(intptr_t)arg;
   uint64_t seen = 0;
-  pthread_mutex_lock(&pool.lock);
   for (;;) {
-    while (pool.generation == seen)
-      pthread_cond_wait(&pool.work_ready, &pool.lock);
-    seen = pool.generation;
-    int threads = pool.threads;
-    ms_range_fn fn = pool.fn;
-    void *context = pool.context;
-    int64_t count = pool.count;
-    pthread_mutex_unlock(&pool.lock);
-    if (index < threads)
-      run_chunk(index, threads, fn, context, count);
-    pthread_mutex_lock(&pool.lock);
-    if (--pool.pending == 0)
-      pthread_cond_signal(&pool.work_done);
+    uint64_t now = atomic_load_explicit(&pool.generation, memory_order_acquire);
+    for (int i = 0; now == seen && i < MS_SPIN_POLLS; ++i) {
+      cpu_relax();
+      now = atomic_load_explicit(&pool.generation, memory_order_acquire);
+    }
+    if (now == seen) {
+      pthread_mutex_lock(&pool.lock);
+      ++pool.sleeping;
+      while ((now = atomic_load(&pool.generation)) == seen)
+        pthread_cond_wait(&pool.work_ready, &pool.lock);
+      --pool.sleeping;
+      pthread_mutex_unlock(&pool.lock);
+    }
+    seen = now;
+    if (index < pool.threads)
+      run_chunk(index, pool.threads, pool.fn, pool.context, pool.count);
+    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
   }
   return 0;
 }
@@ -90,7 +106,6 @@ void ms_parallel_for(int64_t count, ms_range_fn fn, void *context) {
     fn(context, 0, count);
     return;
   }
-  pthread_mutex_lock(&pool.lock);
   /* Workers 1 .. threads-1; the caller is thread 0. */
   while (pool.started < threads - 1) {
     if (pthread_create(&pool.workers[pool.started], 0, worker_main,
@@ -104,17 +119,18 @@ void ms_parallel_for(int64_t count, ms_range_fn fn, void *context) {
   pool.context = context;
   pool.count = count;
   pool.threads = threads;
-  pool.pending = pool.started;
-  ++pool.generation;
-  pthread_cond_broadcast(&pool.work_ready);
+  atomic_store_explicit(&pool.pending, pool.started, memory_order_relaxed);
+  atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+  /* Sleepers re-check the generation under the lock, so none is missed. */
+  pthread_mutex_lock(&pool.lock);
+  if (pool.sleeping > 0)
+    pthread_cond_broadcast(&pool.work_ready);
   pthread_mutex_unlock(&pool.lock);
 
   run_chunk(0, threads, fn, context, count);
 
-  pthread_mutex_lock(&pool.lock);
-  while (pool.pending > 0)
-    pthread_cond_wait(&pool.work_done, &pool.lock);
-  pthread_mutex_unlock(&pool.lock);
+  while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0)
+    cpu_relax();
 }
 
 #else /* !MS_THREADS */

@@ -45,8 +45,7 @@ int ms_tokenizer_init(ms_tokenizer *t, const uint8_t *blob, int64_t size) {
   t->merges = (const uint32_t *)(blob + read_u32(blob + 56));
   t->num_merges = read_u32(blob + 60);
   if ((t->kind != MS_TOKENIZER_SENTENCEPIECE && t->kind != MS_TOKENIZER_GPT2) ||
-      t->vocab_size <= 0 ||
-      t->piece_offsets[t->vocab_size] > (uint64_t)size)
+      t->vocab_size <= 0 || t->piece_offsets[t->vocab_size] > (uint64_t)size)
     return MS_TOKENIZER_ERROR_BLOB;
   return 0;
 }
@@ -90,8 +89,7 @@ static int utf8_char(const unsigned char *s, size_t n, uint32_t *cp) {
 enum { PIECE_NORMAL = 1, PIECE_USER_DEFINED = 4, PIECE_BYTE = 6 };
 
 /* Id of the normal or user-defined piece spelled `text`, or -1. */
-static int32_t find_piece(const ms_tokenizer *t, const char *text,
-                          size_t len) {
+static int32_t find_piece(const ms_tokenizer *t, const char *text, size_t len) {
   int64_t lo = 0, hi = t->vocab_size - 1;
   while (lo <= hi) {
     int64_t mid = (lo + hi) / 2;
@@ -164,8 +162,7 @@ static int64_t encode_sp_word(const ms_tokenizer *t, const char *text,
       for (uint32_t b = 0; b < symbols[i].len; ++b) {
         if (count >= max_ids)
           return MS_TOKENIZER_ERROR_CAPACITY;
-        ids[count++] =
-            t->byte_ids[(unsigned char)text[symbols[i].start + b]];
+        ids[count++] = t->byte_ids[(unsigned char)text[symbols[i].start + b]];
       }
       continue;
     }
@@ -229,8 +226,8 @@ static int64_t encode_sentencepiece(const ms_tokenizer *t, const char *text,
     i += clen;
   }
   if (word < m)
-    count = encode_sp_word(t, normalized + word, m - word, symbols, ids,
-                           count, max_ids);
+    count = encode_sp_word(t, normalized + word, m - word, symbols, ids, count,
+                           max_ids);
   return count;
 }
 
@@ -330,7 +327,7 @@ static int64_t encode_gpt2(const ms_tokenizer *t, const char *text, size_t len,
     uint32_t c;
     int clen = utf8_char(s + i, len - i, &c);
     size_t start = i, end = i;
-    static const char *const contractions[] = {"'s", "'t", "'re", "'ve",
+    static const char *const contractions[] = {"'s", "'t",  "'re", "'ve",
                                                "'m", "'ll", "'d"};
     int matched = 0;
     if (c == '\'')
@@ -403,10 +400,9 @@ size_t ms_tokenizer_scratch_bytes(const ms_tokenizer *t, size_t len) {
   return ((normalized + 7) & ~(size_t)7) + (normalized + 1) * sizeof(symbol);
 }
 
-int64_t ms_tokenizer_encode(const ms_tokenizer *t, const char *text,
-                            size_t len, int add_bos, int32_t *ids,
-                            int64_t max_ids, void *scratch,
-                            size_t scratch_bytes) {
+int64_t ms_tokenizer_encode(const ms_tokenizer *t, const char *text, size_t len,
+                            int add_bos, int32_t *ids, int64_t max_ids,
+                            void *scratch, size_t scratch_bytes) {
   for (size_t i = 0; i < len;) {
     uint32_t cp;
     int clen = utf8_char((const unsigned char *)text + i, len - i, &cp);

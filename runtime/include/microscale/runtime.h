@@ -31,12 +31,12 @@ typedef struct ms_model_info {
   int64_t num_heads;
   int64_t num_kv_heads;
   int64_t head_dim;
-  int64_t max_context;   /* KV-cache positions */
-  int64_t max_tokens;    /* most tokens one ms_forward call takes */
-  int64_t bos_id;        /* -1: none */
-  int64_t eos_id;        /* -1: none */
-  int64_t weight_bytes;  /* bytes of weights in read-only data */
-  int64_t arena_bytes;   /* activations + scratch + KV cache, in .bss */
+  int64_t max_context;     /* KV-cache positions */
+  int64_t max_tokens;      /* most tokens one ms_forward call takes */
+  int64_t bos_id;          /* -1: none */
+  int64_t eos_id;          /* -1: none */
+  int64_t weight_bytes;    /* bytes of weights in read-only data */
+  int64_t arena_bytes;     /* activations + scratch + KV cache, in .bss */
   const char *arch;        /* "llama", "gpt2" */
   const char *target;      /* target triple */
   const char *compression; /* "none", or what the compression passes did */
@@ -75,9 +75,8 @@ void ms_linear_f32(const float *x, int64_t rows, int64_t in, const float *w,
  * h / (num_heads / num_kv_heads). */
 void ms_attention_f32(const float *q, const float *k_cache,
                       const float *v_cache, int64_t n, int64_t pos,
-                      int64_t num_heads, int64_t num_kv_heads,
-                      int64_t head_dim, float scale, float *out,
-                      float *scratch);
+                      int64_t num_heads, int64_t num_kv_heads, int64_t head_dim,
+                      float scale, float *out, float *scratch);
 
 /*---------------------------------------------------------------------------
  * Runtime services for programs embedding a model (firmware, apps)

@@ -49,10 +49,10 @@ enum {
 };
 
 enum {
-  MS_TOKENIZER_ERROR_BLOB = -1,       /* malformed blob */
-  MS_TOKENIZER_ERROR_UTF8 = -2,       /* input is not valid UTF-8 */
-  MS_TOKENIZER_ERROR_CAPACITY = -3,   /* more ids than max_ids */
-  MS_TOKENIZER_ERROR_SCRATCH = -4,    /* scratch too small */
+  MS_TOKENIZER_ERROR_BLOB = -1,     /* malformed blob */
+  MS_TOKENIZER_ERROR_UTF8 = -2,     /* input is not valid UTF-8 */
+  MS_TOKENIZER_ERROR_CAPACITY = -3, /* more ids than max_ids */
+  MS_TOKENIZER_ERROR_SCRATCH = -4,  /* scratch too small */
 };
 
 typedef struct ms_tokenizer {
@@ -79,10 +79,9 @@ size_t ms_tokenizer_scratch_bytes(const ms_tokenizer *t, size_t len);
 
 /* Encodes `text` to ids (with a leading BOS if add_bos and the model has
  * one). Returns the number of ids or a negative MS_TOKENIZER_ERROR_*. */
-int64_t ms_tokenizer_encode(const ms_tokenizer *t, const char *text,
-                            size_t len, int add_bos, int32_t *ids,
-                            int64_t max_ids, void *scratch,
-                            size_t scratch_bytes);
+int64_t ms_tokenizer_encode(const ms_tokenizer *t, const char *text, size_t len,
+                            int add_bos, int32_t *ids, int64_t max_ids,
+                            void *scratch, size_t scratch_bytes);
 
 /* Writes the text of `id` as printed while streaming after `prev_id` into
  * out (NUL-terminated); returns its length, or -1 if cap is too small. */
