@@ -41,6 +41,7 @@ out.write(f"""/*===- unicode_tables.c - Unicode letter and number classes ------
 #include <stddef.h>
 #include <stdint.h>
 
+/* clang-format off */
 """)
 letters, numbers = ranges("L"), ranges("N")
 out.write(table("letters", letters) + "\n" + table("numbers", numbers) + "\n")
