@@ -11,3 +11,7 @@ bin="${MICROSCALE_BUILD_DIR:-$repo/build}/bin"
 "$bin/microscale" import "$model" --raise --summary
 echo "greedy ids for prompt [1, 403, 407, 261, 378] (\"Once upon a time\"):"
 "$bin/microscale" run "$model" --prompt-ids 1,403,407,261,378 -n 40
+
+echo "compiling into build/stories:"
+"$bin/microscale" compile "$model" -o "$bin/../stories" --max-context 512
+"$bin/../stories" generate --prompt "Once upon a time" -n 40 --temperature 0

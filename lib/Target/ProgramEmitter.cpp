@@ -73,6 +73,9 @@ mlir::microscale::translateProgram(ModuleOp module, llvm::LLVMContext &context,
   llvm::DataLayout dataLayout = machine.createDataLayout();
   unsigned indexBits = dataLayout.getPointerSizeInBits();
   PassManager pm(module.getContext());
+  // --mlir-print-ir-after-all and friends reach this pipeline too.
+  if (failed(applyPassManagerCLOptions(pm)))
+    return makeError("invalid pass manager options");
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertMathToLLVMPass());

@@ -194,6 +194,8 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
   if (!raiseToLLM)
     return std::move(*module);
   PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return nullptr;
   llm::RaiseONNXPassOptions options;
   options.tokenizer = findTokenizer(path);
   options.maxContext = maxContext;
@@ -440,9 +442,8 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
                  << "arena:   " << arenaBytes
                  << " bytes (activations, scratch, KV cache for "
                  << contextPositions << " positions)\n"
-                 << "RAM needed: " << arenaBytes
-                 << " bytes + weights if not executed in place ("
-                 << weightBytes + arenaBytes << " total)\n";
+                 << "RAM:     " << weightBytes + arenaBytes
+                 << " bytes (arena + weights paged in from the program)\n";
   };
   if (emitKind == EmitKind::MLIR) {
     printSizes();
