@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -23,6 +24,14 @@ config.substitutions.append(("%utils", os.path.join(config.microscale_src_root, 
 config.substitutions.append(
     ("%microscale_unittests", os.path.join(config.microscale_tools_dir, "MicroscaleUnitTests")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+# ONNX Runtime for differential tests: the virtual environment
+# utils/setup.sh makes in the build folder (system packages plus PyPI's
+# onnxruntime).
+ort_python = os.path.join(config.microscale_obj_root, "venv", "bin", "python3")
+if os.path.exists(ort_python) and subprocess.run(
+        [ort_python, "-c", "import onnxruntime"], capture_output=True).returncode == 0:
+    config.available_features.add("onnxruntime")
+    config.substitutions.append(("%ort_python", ort_python))
 if shutil.which("node") and shutil.which("npm"):
     config.available_features.add("node")
 if os.path.isdir(os.path.join(models, "stories260K")):

@@ -16,7 +16,7 @@ packages=(
   # ONNX protobuf classes
   libonnx-dev libprotobuf-dev protobuf-compiler
   # test fixtures and reference checks (SentencePiece for tokenizer tests)
-  python3 python3-numpy python3-onnx python3-sentencepiece
+  python3 python3-numpy python3-onnx python3-sentencepiece python3-venv
   libgtest-dev
 )
 
@@ -45,3 +45,11 @@ cmake -G Ninja -S "$repo" -B "$build" \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
   -DLLVM_USE_LINKER=lld -DLLVM_ENABLE_ASSERTIONS=ON "${extra[@]}" >/dev/null
 cmake --build "$build"
+
+# ONNX Runtime (PyPI) for the differential tests, beside Debian's packages.
+if [[ ! -x "$build/venv/bin/python3" ]]; then
+  /usr/bin/python3 -m venv --system-site-packages "$build/venv"
+fi
+"$build/venv/bin/python3" -c "import onnxruntime" 2>/dev/null ||
+  "$build/venv/bin/python3" -m pip install -q onnxruntime ||
+  echo "setup: could not install onnxruntime; its differential tests will be skipped"
