@@ -32,6 +32,9 @@ if os.path.exists(ort_python) and subprocess.run(
         [ort_python, "-c", "import onnxruntime"], capture_output=True).returncode == 0:
     config.available_features.add("onnxruntime")
     config.substitutions.append(("%ort_python", ort_python))
+if subprocess.run(["/usr/bin/python3", "-c", "import torch"],
+                  capture_output=True).returncode == 0:
+    config.available_features.add("torch")
 if shutil.which("node") and shutil.which("npm"):
     config.available_features.add("node")
 if os.path.isdir(os.path.join(models, "stories260K")):

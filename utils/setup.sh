@@ -17,6 +17,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   # test fixtures and reference checks (SentencePiece for tokenizer tests)
   python3 python3-numpy python3-onnx python3-sentencepiece python3-venv
+  # torch.onnx exports of other model shapes for the raising tests
+  python3-torch
   libgtest-dev
 )
 

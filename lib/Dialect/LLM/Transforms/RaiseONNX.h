@@ -25,7 +25,8 @@ onnx::NodeOp getNode(Value value, StringRef opType);
 /// (null stays null).
 Value skipNoOps(Value value);
 
-/// The value of a constant (onnx.constant or llm.weight), or null.
+/// The value of a constant (onnx.constant or llm.weight, possibly behind
+/// Identity nodes), or null.
 ElementsAttr getConstant(Value value);
 
 /// A constant with exactly one element, as a double.

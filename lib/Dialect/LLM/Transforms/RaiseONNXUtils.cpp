@@ -42,6 +42,8 @@ Value mlir::microscale::llm::skipNoOps(Value value) {
 }
 
 ElementsAttr mlir::microscale::llm::getConstant(Value value) {
+  // torch shares equal initializers through Identity nodes.
+  value = skipNoOps(value);
   if (!value)
     return {};
   if (auto constant = value.getDefiningOp<onnx::ConstantOp>())
@@ -52,6 +54,7 @@ ElementsAttr mlir::microscale::llm::getConstant(Value value) {
 }
 
 StringRef mlir::microscale::llm::getConstantName(Value value) {
+  value = skipNoOps(value);
   if (auto constant = value.getDefiningOp<onnx::ConstantOp>())
     return constant.getName();
   if (auto weight = value.getDefiningOp<WeightOp>())
