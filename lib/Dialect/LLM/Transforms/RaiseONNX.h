@@ -49,6 +49,10 @@ Value createWeight(OpBuilder &builder, Location loc, StringRef name,
 Value createWeight(OpBuilder &builder, Location loc, StringRef name,
                    ElementsAttr value);
 
+/// `createWeight` for a constant value (onnx.constant or llm.weight), keeping
+/// its name and data.
+Value weightFromConstant(OpBuilder &builder, Value constant);
+
 /// The source name of a constant (its `name` attribute), or "".
 StringRef getConstantName(Value value);
 

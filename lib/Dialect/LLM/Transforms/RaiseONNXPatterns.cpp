@@ -222,8 +222,7 @@ struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
     if (!matched || !isLLMValue(x) || lastDimOf(gain) != lastDimOf(x))
       return rewriter.notifyMatchFailure(op,
                                          "not an RMSNorm of a raised value");
-    Value gainWeight = createWeight(rewriter, gain.getLoc(),
-                                    getConstantName(gain), getConstant(gain));
+    Value gainWeight = weightFromConstant(rewriter, gain);
     rewriter.replaceOpWithNewOp<RMSNormOp>(op, x.getType(), x, gainWeight,
                                            rewriter.getF64FloatAttr(epsilon));
     return success();
@@ -250,12 +249,10 @@ struct LayerNormPattern : OpRewritePattern<onnx::NodeOp> {
       bias = {};
     if (!getConstant(scale) || (bias && !getConstant(bias)))
       return rewriter.notifyMatchFailure(op, "scale/bias are not constants");
-    Value gainWeight = createWeight(rewriter, scale.getLoc(),
-                                    getConstantName(scale), getConstant(scale));
+    Value gainWeight = weightFromConstant(rewriter, scale);
     Value biasWeight;
     if (bias)
-      biasWeight = createWeight(rewriter, bias.getLoc(), getConstantName(bias),
-                                getConstant(bias));
+      biasWeight = weightFromConstant(rewriter, bias);
     auto newOp = rewriter.create<LayerNormOp>(
         op.getLoc(), x.getType(), x, gainWeight, biasWeight,
         rewriter.getF64FloatAttr(op.getFloatAttr("epsilon", 1e-5)));
@@ -317,12 +314,10 @@ struct DecomposedLayerNormPattern : OpRewritePattern<onnx::NodeOp> {
           return node && node.getOpType() == "Add";
         }))
       return failure(); // Let the Add (with the bias) be the root.
-    Value gainWeight = createWeight(rewriter, gain.getLoc(),
-                                    getConstantName(gain), getConstant(gain));
+    Value gainWeight = weightFromConstant(rewriter, gain);
     Value biasWeight;
     if (bias)
-      biasWeight = createWeight(rewriter, bias.getLoc(), getConstantName(bias),
-                                getConstant(bias));
+      biasWeight = weightFromConstant(rewriter, bias);
     rewriter.replaceOpWithNewOp<LayerNormOp>(op, x.getType(), x, gainWeight,
                                              biasWeight,
                                              rewriter.getF64FloatAttr(epsilon));
@@ -406,8 +401,7 @@ struct GemmLinearPattern : OpRewritePattern<onnx::NodeOp> {
       Value c = op.getInputs()[2];
       if (!getConstant(c) || rankOf(c) != 1 || lastDimOf(c) != out)
         return rewriter.notifyMatchFailure(op, "C is not a bias vector");
-      bias = createWeight(rewriter, c.getLoc(), getConstantName(c),
-                          getConstant(c));
+      bias = weightFromConstant(rewriter, c);
     }
     rewriter.replaceOpWithNewOp<LinearOp>(op, activationType(x.getType(), out),
                                           x, weight, bias);
@@ -435,8 +429,7 @@ struct LinearBiasPattern : OpRewritePattern<onnx::NodeOp> {
     });
     if (!linear || !linear->hasOneUse())
       return failure();
-    Value biasWeight = createWeight(rewriter, bias.getLoc(),
-                                    getConstantName(bias), getConstant(bias));
+    Value biasWeight = weightFromConstant(rewriter, bias);
     rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(),
                                           linear.getInput(), linear.getWeight(),
                                           biasWeight);

@@ -174,3 +174,9 @@ RankedTensorType mlir::microscale::llm::activationType(Type like,
   shape.back() = features;
   return RankedTensorType::get(shape, Float32Type::get(like.getContext()));
 }
+
+Value mlir::microscale::llm::weightFromConstant(OpBuilder &builder,
+                                                Value constant) {
+  return createWeight(builder, constant.getLoc(), getConstantName(constant),
+                      getConstant(constant));
+}
