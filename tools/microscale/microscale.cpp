@@ -573,7 +573,15 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
-  cl::ParseCommandLineOptions(argc, argv,
+  // clang's spelling of IR dumps passes through to MLIR's option, which
+  // every pass manager of the run applies.
+  std::vector<char *> args(argv, argv + argc);
+  std::string mlirPrintFlag = "--mlir-print-ir-after-all";
+  for (char *&arg : args)
+    if (StringRef(arg) == "--print-ir-after-all" ||
+        StringRef(arg) == "-print-ir-after-all")
+      arg = mlirPrintFlag.data();
+  cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                               "Microscale: compression compiler for LLMs\n");
   DialectRegistry registry;
   registry.insert<llm::LLMDialect, onnx::ONNXDialect, func::FuncDialect>();
