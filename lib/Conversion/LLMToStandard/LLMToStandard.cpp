@@ -20,6 +20,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -301,6 +302,26 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
     return b.create<memref::GetGlobalOp>(e.loc, global.getType(),
                                          global.getSymName());
   };
+  // theta^(-2i / rotary) for i < rotary / 2, one constant table per shape.
+  llvm::StringMap<memref::GlobalOp> ropeTables;
+  auto ropeFrequencies = [&](double theta, int64_t rotary) -> Value {
+    std::string name = llvm::formatv("ms_rope_{0}_{1}", int64_t(theta), rotary);
+    memref::GlobalOp &global = ropeTables[name];
+    if (!global) {
+      SmallVector<float> values;
+      for (int64_t i = 0; i < rotary / 2; ++i)
+        values.push_back(static_cast<float>(
+            1.0 / std::pow(theta, double(2 * i) / double(rotary))));
+      auto tensorType = RankedTensorType::get({rotary / 2}, f32);
+      global = moduleBuilder.create<memref::GlobalOp>(
+          module.getLoc(), name, moduleBuilder.getStringAttr("private"),
+          MemRefType::get({rotary / 2}, f32),
+          DenseElementsAttr::get(tensorType, ArrayRef<float>(values)),
+          /*constant=*/true, IntegerAttr());
+    }
+    return b.create<memref::GetGlobalOp>(e.loc, global.getType(),
+                                         global.getSymName());
+  };
   llvm::DenseMap<Value, Buffer> buffers;
   auto bufferOf = [&](Value v) { return buffers.lookup(v); };
   auto scratch = [&](Operation *op, unsigned i, int64_t elements) {
@@ -418,27 +439,28 @@ LogicalResult ConvertLLMToStandardPass::lower(func::FuncOp source,
       bool interleaved = rope.getStyle() == RopeStyle::Interleaved;
       // Copy first so dimensions past rotary_dim pass through.
       elementwise(features, [&](Value i) { e.store(e.load(x, i), out, i); });
+      Value freqs = ropeFrequencies(theta, rotary);
       e.loop(e.index(0), n, [&](Value r) {
         Value position =
             b.create<arith::UIToFPOp>(e.loc, f32, e.toI64(e.add(pos, r)));
         Value rowBase = e.mul(r, e.index(features));
-        for (int64_t i = 0; i < half; ++i) {
-          float freq = static_cast<float>(
-              1.0 / std::pow(theta, double(2 * i) / double(rotary)));
-          Value angle = e.fmul(position, e.f32(freq));
+        e.loop(half, [&](Value i) {
+          // Exporters hold the frequencies and angles in float32 too.
+          Value angle = e.fmul(position, e.load(freqs, i));
           Value cos = b.create<math::CosOp>(e.loc, angle);
           Value sin = b.create<math::SinOp>(e.loc, angle);
-          int64_t first = interleaved ? 2 * i : i;
-          int64_t second = interleaved ? 2 * i + 1 : i + half;
+          Value first = interleaved ? e.mul(i, e.index(2)) : i;
+          Value second =
+              interleaved ? e.add(first, e.index(1)) : e.add(i, e.index(half));
           e.loop(heads, [&](Value h) {
             Value headBase = e.add(rowBase, e.mul(h, e.index(headDim)));
-            Value ia = e.add(headBase, e.index(first));
-            Value ib = e.add(headBase, e.index(second));
+            Value ia = e.add(headBase, first);
+            Value ib = e.add(headBase, second);
             Value a = e.load(x, ia), bv = e.load(x, ib);
             e.store(e.fsub(e.fmul(a, cos), e.fmul(bv, sin)), out, ia);
             e.store(e.fadd(e.fmul(bv, cos), e.fmul(a, sin)), out, ib);
           });
-        }
+        });
       });
     } else if (auto attention = dyn_cast<AttentionOp>(op)) {
       int64_t kvFeatures = attention.getNumKvHeads() * attention.getHeadDim();
