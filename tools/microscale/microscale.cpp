@@ -259,26 +259,57 @@ int runImport(MLIRContext &context) {
   return 0;
 }
 
-int runInterpreter(MLIRContext &context) {
-  llvm::SmallVector<int64_t> prompt;
-  for (StringRef piece : llvm::split(promptIds, ',')) {
+/// Parses comma-separated token ids; reports the first bad one as coming
+/// from `what`.
+bool parseIds(StringRef text, const llvm::Twine &what,
+              std::vector<int64_t> &ids) {
+  for (StringRef piece : llvm::split(text.trim(), ',')) {
     int64_t id;
-    if (piece.trim().getAsInteger(10, id))
-      return fail("--prompt-ids: '" + piece + "' is not an integer");
-    prompt.push_back(id);
+    if (piece.trim().getAsInteger(10, id)) {
+      fail(what + ": '" + piece + "' is not an integer id");
+      return false;
+    }
+    ids.push_back(id);
   }
+  return true;
+}
+
+/// A raised model with its reference interpreter, which reads the module.
+struct ReferenceModel {
+  OwningOpRef<ModuleOp> module;
+  std::unique_ptr<reference::Interpreter> interpreter;
+};
+
+/// Imports and raises (or parses) `path` for the interpreter; diagnostics
+/// go to stderr.
+std::optional<ReferenceModel> loadReferenceModel(StringRef path,
+                                                 MLIRContext &context) {
+  ReferenceModel model;
+  model.module = loadModel(path, context, /*raiseToLLM=*/true);
+  if (!model.module)
+    return std::nullopt;
+  auto interpreter = reference::Interpreter::create(*model.module);
+  if (!interpreter) {
+    fail(llvm::toString(interpreter.takeError()));
+    return std::nullopt;
+  }
+  model.interpreter = std::move(*interpreter);
+  return model;
+}
+
+int runInterpreter(MLIRContext &context) {
+  std::vector<int64_t> prompt;
+  if (!parseIds(promptIds, "--prompt-ids", prompt))
+    return 1;
   if (prompt.empty())
     return fail("--prompt-ids is empty");
   if (numTokens < 0)
     return fail("-n must be non-negative");
 
-  OwningOpRef<ModuleOp> module = loadModel(runInput, context, /*raise=*/true);
-  if (!module)
+  std::optional<ReferenceModel> loaded = loadReferenceModel(runInput, context);
+  if (!loaded)
     return 1;
-  auto interpreter = reference::Interpreter::create(*module);
-  if (!interpreter)
-    return fail(llvm::toString(interpreter.takeError()));
-  reference::Interpreter &model = **interpreter;
+  reference::Interpreter &model = *loaded->interpreter;
   if ((int64_t)prompt.size() + numTokens > model.maxContext())
     return fail(llvm::Twine("prompt plus -n (") +
                 llvm::Twine(prompt.size() + numTokens) +
@@ -340,21 +371,15 @@ int runPerplexity(MLIRContext &context) {
   if (!buffer)
     return fail(idsFile + ": " + buffer.getError().message());
   std::vector<int64_t> ids;
-  for (StringRef piece : llvm::split((*buffer)->getBuffer().trim(), ',')) {
-    int64_t id;
-    if (piece.trim().getAsInteger(10, id))
-      return fail(idsFile + ": '" + piece + "' is not an integer id");
-    ids.push_back(id);
-  }
+  if (!parseIds((*buffer)->getBuffer(), idsFile, ids))
+    return 1;
   if (windowSize < 2)
     return fail("--ctx must be at least 2");
-  OwningOpRef<ModuleOp> module = loadModel(perplexityInput, context, true);
-  if (!module)
+  std::optional<ReferenceModel> loaded =
+      loadReferenceModel(perplexityInput, context);
+  if (!loaded)
     return 1;
-  auto interpreter = reference::Interpreter::create(*module);
-  if (!interpreter)
-    return fail(llvm::toString(interpreter.takeError()));
-  reference::Interpreter &model = **interpreter;
+  reference::Interpreter &model = *loaded->interpreter;
   if (windowSize > model.maxContext())
     return fail("--ctx exceeds the model's context");
   int64_t vocab = model.vocabSize(), scored = 0, windows = 0;
