@@ -5,7 +5,8 @@
 
 One model per supported op (with symbolic dimensions where the shape
 inference has something to show), the weight storage variants (external
-data, float16, typed fields), and one model per malformed-input case.
+data, float16, typed fields), one model per malformed-input case, and
+bug_* cases: inconsistent graphs the importer must reject cleanly.
 Deterministic: the same bytes every run.
 """
 import os
@@ -36,6 +37,10 @@ def save(out, name, nodes, inputs, outputs, initializers=(), opset=17,
         with open(path, "wb") as f:
             f.write(model.SerializeToString())
     return path
+
+
+def y_any():
+    return value("y", F, None)
 
 
 def const(name, array):
@@ -135,6 +140,125 @@ def op_models(out):
         helper.make_node("Mul", ["a", "b"], ["y"], name="mul")],
         [], [y, value("c", I64, None)])
 
+    # The rest of the elementwise ops: logical ones on bool, Max/Min/Mod on
+    # two symbolic shapes that broadcast to both.
+    for op in ["And", "Or"]:
+        save(out, op.lower(), [helper.make_node(op, ["p", "q"], ["y"], name=op)],
+             [value("p", B, ["batch", 1]), value("q", B, [1, "seq"])],
+             [value("y", B, None)])
+    for op in ["Max", "Min", "Mod"]:
+        save(out, op.lower(), [helper.make_node(op, ["p", "q"], ["y"], name=op)],
+             [value("p", I64, ["batch", 1, 4]), value("q", I64, [3, 1])],
+             [value("y", I64, None)])
+    save(out, "not", [helper.make_node("Not", ["m"], ["y"], name="not")],
+         [value("m", B, ["batch", 2])], [value("y", B, None)])
+    save(out, "log", [helper.make_node("Log", ["x"], ["y"], name="log")], [x], [y])
+    save(out, "gelu", [helper.make_node("Gelu", ["x"], ["y"], approximate="tanh",
+                                        name="gelu")], [x], [y], opset=20)
+    save(out, "trilu", [helper.make_node("Trilu", ["x", "k"], ["y"], upper=0,
+                                         name="trilu")],
+         [value("x", F, ["seq", "seq"])], [y], [const("k", np.int64(0))])
+    save(out, "greaterorequal",
+         [helper.make_node("GreaterOrEqual", ["p", "q"], ["y"], name="ge")],
+         [value("p", I64, ["seq"]), value("q", I64, ["seq", 1])],
+         [value("y", B, None)])
+    save(out, "castlike", [helper.make_node("CastLike", ["x", "like"], ["y"],
+                                            name="castlike")], [x],
+         [value("y", I64, None)], [const("like", np.zeros(1, np.int64))])
+    save(out, "cast_half", [helper.make_node("Cast", ["i"], ["y"],
+                                             to=TensorProto.FLOAT16, name="cast")],
+         [value("i", I64, ["n"])], [y])
+    save(out, "flatten", [helper.make_node("Flatten", ["x"], ["y"], axis=1,
+                                           name="flatten")],
+         [value("x", F, [2, 3, 4])], [y])
+    # Shape with start/end; Gather on axis 1 with a scalar index.
+    save(out, "shape_slice", [helper.make_node("Shape", ["x"], ["y"], start=1,
+                                               end=-1, name="shape")],
+         [value("x", F, ["a", "b", "c", "d"])], [value("y", I64, None)])
+    save(out, "gather_axis1", [helper.make_node("Gather", ["x", "i"], ["y"],
+                                                axis=1, name="gather")],
+         [x], [y], [const("i", np.int64(-1))])
+    save(out, "unsqueeze_scalar", [helper.make_node("Unsqueeze", ["s", "axes"],
+                                                    ["y"], name="unsqueeze")],
+         [value("s", I64, [])], [value("y", I64, None)],
+         [const("axes", np.array([0], np.int64))])
+    save(out, "squeeze_all", [helper.make_node("Squeeze", ["x"], ["y"],
+                                               name="squeeze")],
+         [value("x", F, [1, "n", 1, 4])], [y])
+    # Reshape: 0 copies a (symbolic) input dimension; -1 is inferred only
+    # when the input is static; a computed target shape gives only the rank.
+    save(out, "reshape_dynamic", [helper.make_node("Reshape", ["x", "s"], ["y"],
+                                                   name="reshape")],
+         [x], [y], [const("s", np.array([0, 0, 2, 2], np.int64))])
+    save(out, "reshape_infer_dynamic",
+         [helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+         [x], [y], [const("s", np.array([0, -1], np.int64))])
+    save(out, "reshape_computed",
+         [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+          helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+         [x], [y])
+    save(out, "transpose_default", [helper.make_node("Transpose", ["x"], ["y"],
+                                                     name="transpose")], [x], [y])
+    # MatMul with a vector on either side.
+    save(out, "matmul_vec_lhs", [helper.make_node("MatMul", ["v", "w"], ["y"],
+                                                  name="matmul")],
+         [value("v", F, [4])], [y], [const("w", np.ones((2, 4, 6), np.float32))])
+    save(out, "matmul_vec_rhs", [helper.make_node("MatMul", ["x", "v"], ["y"],
+                                                  name="matmul")],
+         [x], [y], [const("v", np.ones(4, np.float32))])
+    save(out, "gemm_transa", [helper.make_node("Gemm", ["a", "w"], ["y"],
+                                               transA=1, name="gemm")],
+         [value("a", F, [4, "rows"])], [y], [const("w", np.ones((4, 6), np.float32))])
+    save(out, "reducemean_drop", [helper.make_node("ReduceMean", ["x"], ["y"],
+                                                   axes=[1], keepdims=0,
+                                                   name="mean")], [x], [y])
+    save(out, "reducemean_opset18",
+         [helper.make_node("ReduceMean", ["x", "axes"], ["y"], name="mean")],
+         [x], [y], [const("axes", np.array([0, 2], np.int64))], opset=18)
+    save(out, "range_float", [helper.make_node("Range", ["s", "n", "d"], ["y"],
+                                               name="range")],
+         [value("n", F, [])], [y],
+         [const("s", np.float32(0)), const("d", np.float32(0.5))])
+    save(out, "constantofshape_default",
+         [helper.make_node("ConstantOfShape", ["s"], ["y"], name="cos")],
+         [value("s", I64, [3])], [y])
+    save(out, "expand_dynamic", [helper.make_node("Expand", ["x", "s"], ["y"],
+                                                  name="expand")],
+         [value("x", F, ["batch", 1, 4])], [y],
+         [const("s", np.array([2, 1, 3, 1], np.int64))])
+    # Slice without axes (all leading axes), with negative bounds, and with
+    # a step other than 1 (size left dynamic).
+    save(out, "slice_noaxes", [helper.make_node("Slice", ["x", "st", "en"], ["y"],
+                                                name="slice")],
+         [value("x", F, [10, 8, "n"])], [y],
+         [const("st", np.array([2, -3], np.int64)),
+          const("en", np.array([100, -1], np.int64))])
+    save(out, "slice_step", [helper.make_node("Slice", ["x", "st", "en", "ax", "sp"],
+                                              ["y"], name="slice")],
+         [value("x", F, [10, 8])], [y],
+         [const("st", np.array([0], np.int64)), const("en", np.array([8], np.int64)),
+          const("ax", np.array([0], np.int64)), const("sp", np.array([2], np.int64))])
+    save(out, "split_even", [helper.make_node("Split", ["x"], ["a", "b"], axis=-1,
+                                              name="split")], [x],
+         [value("a", F, None), value("b", F, None)])
+    save(out, "layernorm_stats",
+         [helper.make_node("LayerNormalization", ["x", "g"], ["y", "mean", "inv"],
+                           axis=1, name="ln")], [x],
+         [y, value("mean", F, None), value("inv", F, None)],
+         [const("g", np.ones(4, np.float32))])
+    save(out, "concat3", [helper.make_node("Concat", ["p", "q", "r"], ["y"], axis=1,
+                                           name="concat")],
+         [value("p", F, ["n", 2]), value("q", F, [5, 3]), value("r", F, ["n", "k"])],
+         [y])
+    save(out, "constant_scalars", [
+        helper.make_node("Constant", [], ["i"], name="ci", value_int=7),
+        helper.make_node("Constant", [], ["f"], name="cf", value_floats=[0.25, -1.0]),
+        helper.make_node("Constant", [], ["big"], name="cbig",
+                         value=numpy_helper.from_array(
+                             np.arange(100, dtype=np.float32).reshape(50, 2), "big_value")),
+        helper.make_node("Add", ["f", "big"], ["y"], name="add")],
+        [], [y, value("i", I64, None)])
+
 
 def weight_models(out):
     w = np.arange(64 * 8, dtype=np.float32).reshape(64, 8) / 100
@@ -153,6 +277,37 @@ def weight_models(out):
          [const("w", w.astype(np.float16))])
     typed = helper.make_tensor("w", F, [64, 8], w.flatten().tolist(), raw=False)
     save(out, "typed_fields", node, [x], [value("y", F, None)], [typed])
+
+    # Small tensors in typed fields (inline, so the values are readable):
+    # int64_data, float16 bit patterns in int32_data, and bool.
+    small = [helper.make_node("Gather", ["h", "i"], ["y"], name="gather"),
+             helper.make_node("Where", ["m", "y", "y"], ["z"], name="where")]
+    save(out, "typed_small", small, [], [value("z", F, None)],
+         [helper.make_tensor("h", TensorProto.FLOAT16, [3],
+                             [1.0, -2.5, 65504.0]),
+          helper.make_tensor("i", I64, [2], [2, -1]),
+          helper.make_tensor("m", B, [2], [True, False])])
+    # float16 edge values: smallest subnormal, -0, infinity.
+    save(out, "float16_special", [helper.make_node("Identity", ["h"], ["y"], name="id")],
+         [], [y_any()], [const("h", np.array([2.0 ** -24, -0.0, np.inf], np.float16))])
+    # 64 elements stay inline; 65 become a resource blob.
+    save(out, "inline_limit", [helper.make_node("Identity", ["a"], ["y"], name="id1"),
+                               helper.make_node("Identity", ["b"], ["z"], name="id2")],
+         [], [y_any(), value("z", F, None)],
+         [const("a", np.full(64, 0.5, np.float32)),
+          const("b", np.full(65, 0.5, np.float32))])
+    # External data at an offset and length inside a shared file.
+    folder = os.path.join(out, "external_offset_ok")
+    os.makedirs(folder, exist_ok=True)
+    tensor = TensorProto(name="w", data_type=F, dims=[2, 2])
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, val in [("location", "blob.bin"), ("offset", "16"), ("length", "16")]:
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, val
+    save(folder, "model", [helper.make_node("Identity", ["w"], ["y"], name="id")],
+         [], [y_any()], [tensor])
+    with open(os.path.join(folder, "blob.bin"), "wb") as f:
+        f.write(b"\xff" * 16 + np.array([1, 2, 3, 4], np.float32).tobytes() + b"\xff" * 8)
 
 
 def malformed_models(out):
@@ -208,7 +363,133 @@ def malformed_models(out):
         if case == "short":
             with open(os.path.join(folder, "weights.bin"), "wb") as f:
                 f.write(b"\0" * 16)
+    for case, location, extra, size in [("offset", "weights.bin", {"offset": 100}, 64),
+                                        ("noloc", "", {}, 0),
+                                        ("dir", "sub", {}, 0),
+                                        ("symlink", "link.bin", {}, 0)]:
+        folder = os.path.join(out, "external_" + case)
+        os.makedirs(folder, exist_ok=True)
+        tensor = TensorProto(name="w", data_type=F, dims=[4, 4])
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, val in [("location", location)] + list(extra.items()):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, str(val)
+        save(folder, "model", [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+             [x], [y], [tensor])
+        if size:
+            with open(os.path.join(folder, location), "wb") as f:
+                f.write(b"\0" * size)
+    os.makedirs(os.path.join(out, "external_dir", "sub"), exist_ok=True)
+    # A link inside the folder whose target is outside it.
+    link = os.path.join(out, "external_symlink", "link.bin")
+    if not os.path.lexists(link):
+        os.symlink(os.path.join("..", "outside.bin"), link)
     with open(os.path.join(out, "outside.bin"), "wb") as f:
+        f.write(b"\0" * 64)
+
+    # Bytes that are not a protobuf at all (fixed seed).
+    rng = np.random.default_rng(0)
+    with open(os.path.join(out, "random_bytes.onnx"), "wb") as f:
+        f.write(rng.integers(0, 256, 512, dtype=np.uint8).tobytes())
+    save(out, "unsupported_op_gridsample",
+         [helper.make_node("GridSample", ["x", "g"], ["y"], name="grid")],
+         [value("x", F, [1, 1, 4, 4]), value("g", F, [1, 4, 4, 2])], [y])
+    save(out, "string_initializer", [helper.make_node("Identity", ["s"], ["y"], name="id")],
+         [], [y], [helper.make_tensor("s", TensorProto.STRING, [1], [b"text"])])
+    save(out, "unsupported_input_dtype", [helper.make_node("Identity", ["u"], ["y"], name="id")],
+         [value("u", TensorProto.UINT8, [4])], [y])
+    save(out, "cast_unsupported", [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.UINT8,
+                                                    name="to_u8")], [x], [y])
+    save(out, "opset22", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
+         opset=22)
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                              "no_default_opset", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("com.example", 1)])
+    model.ir_version = 8
+    with open(os.path.join(out, "no_default_opset.onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+    save(out, "no_nodes", [], [x], [])
+    save(out, "output_mismatch", [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+         [x], [value("y", F, ["seq", 5])])
+    save(out, "graph_attribute", [helper.make_node(
+        "Relu", ["x"], ["y"], name="relu",
+        body=helper.make_graph([], "body", [], []))], [x], [y])
+    save(out, "constant_string", [helper.make_node("Constant", [], ["y"], name="cs",
+                                                   value_string="text")], [], [y])
+    save(out, "squeeze_non_unit", [helper.make_node("Squeeze", ["x", "axes"], ["y"],
+                                                    name="squeeze")],
+         [value("x", F, [2, 4])], [y], [const("axes", np.array([0], np.int64))])
+    save(out, "reshape_count", [helper.make_node("Reshape", ["x", "s"], ["y"],
+                                                 name="reshape")],
+         [value("x", F, [2, 3, 4])], [y], [const("s", np.array([5, -1], np.int64))])
+    save(out, "split_sum", [helper.make_node("Split", ["x", "sizes"], ["a", "b"], axis=1,
+                                             name="split")],
+         [value("x", F, [2, 6])], [value("a", F, None), value("b", F, None)],
+         [const("sizes", np.array([2, 3], np.int64))])
+    save(out, "dtype_mismatch", [helper.make_node("Add", ["x", "i"], ["y"], name="add")],
+         [x], [y], [const("i", np.ones(4, np.int64))])
+    save(out, "missing_required", [helper.make_node("Where", ["m", "", "x"], ["y"],
+                                                    name="where")],
+         [value("m", B, ["seq", 4]), x], [y])
+    save(out, "axis_range", [helper.make_node("Concat", ["x", "x"], ["y"], axis=2,
+                                              name="concat")], [x], [y])
+
+
+def bug_models(out):
+    """Inconsistent graphs that once crashed the importer or slipped through
+    shape inference; malformed.test checks each is rejected with a reason."""
+    x = value("x", F, ["seq", 4])
+    y = value("y", F, None)
+    # Duplicate Unsqueeze axes: output rank counts both, the loop reads past
+    # the input shape (garbage dimension) instead of rejecting the node.
+    save(out, "bug_unsqueeze_duplicate_axes",
+         [helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="unsqueeze")],
+         [x], [y], [const("axes", np.array([1, 1], np.int64))])
+    # Negative sizes in a constant shape become negative tensor dimensions.
+    save(out, "bug_constantofshape_negative",
+         [helper.make_node("ConstantOfShape", ["s"], ["y"], name="cos")], [], [y],
+         [const("s", np.array([-2, 3], np.int64))])
+    save(out, "bug_expand_negative",
+         [helper.make_node("Expand", ["x", "s"], ["y"], name="expand")],
+         [value("x", F, [1, 4])], [y], [const("s", np.array([-3, 4], np.int64))])
+    # A Split node without outputs divides by zero (SIGFPE).
+    save(out, "bug_split_no_outputs",
+         [helper.make_node("Split", ["x"], [], axis=1, name="split")],
+         [value("x", F, [3, 4])], [])
+    # Element count overflows int64 and wraps to 0: accepted with no data.
+    save(out, "bug_dims_overflow", [helper.make_node("Identity", ["w"], ["y"], name="id")],
+         [], [y], [TensorProto(name="w", data_type=F, dims=[1 << 62, 4])])
+    # Transpose perm with a repeated entry is accepted (3x4 -> 3x3).
+    save(out, "bug_transpose_repeated_perm",
+         [helper.make_node("Transpose", ["x"], ["y"], perm=[0, 0], name="transpose")],
+         [value("x", F, [3, 4])], [y])
+    # Slice starts/ends of different lengths: reads past the ends list.
+    save(out, "bug_slice_length_mismatch",
+         [helper.make_node("Slice", ["x", "st", "en"], ["y"], name="slice")],
+         [value("x", F, [3, 4])], [y],
+         [const("st", np.array([0, 0], np.int64)), const("en", np.array([1], np.int64))])
+    # Reshape 0 for an axis the input does not have is accepted.
+    save(out, "bug_reshape_zero_past_rank",
+         [helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+         [value("x", F, [2, 6])], [y], [const("s", np.array([0, 0, 0], np.int64))])
+    # Where with different value element types is accepted.
+    save(out, "bug_where_types",
+         [helper.make_node("Where", ["m", "x", "i"], ["y"], name="where")],
+         [value("m", B, [4]), x], [y], [const("i", np.ones(1, np.int64))])
+    # A node without a name: the message says node '' (MatMul).
+    save(out, "bug_unnamed_node", [helper.make_node("MatMul", ["x", "w_missing"], ["y"])],
+         [x], [y])
+    # A non-numeric external data offset is read as 0.
+    folder = os.path.join(out, "bug_external_offset_text")
+    os.makedirs(folder, exist_ok=True)
+    tensor = TensorProto(name="w", data_type=F, dims=[4, 4])
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, val in [("location", "weights.bin"), ("offset", "abc")]:
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, val
+    save(folder, "model", [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+         [x], [y], [tensor])
+    with open(os.path.join(folder, "weights.bin"), "wb") as f:
         f.write(b"\0" * 64)
 
 
@@ -218,6 +499,7 @@ def main():
     op_models(out)
     weight_models(out)
     malformed_models(out)
+    bug_models(out)
 
 
 if __name__ == "__main__":

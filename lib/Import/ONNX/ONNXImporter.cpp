@@ -55,8 +55,12 @@ private:
   }
   llvm::Error nodeError(const ::onnx::NodeProto &node,
                         const llvm::Twine &message) {
-    return error("node '" + node.name() + "' (" + node.op_type() +
-                 "): " + message);
+    // Unnamed nodes are named by their first output.
+    std::string name = !node.name().empty() ? "node '" + node.name() + "'"
+                       : node.output_size() > 0
+                           ? "node producing '" + node.output(0) + "'"
+                           : std::string("unnamed node");
+    return error(name + " (" + node.op_type() + "): " + message);
   }
 
   llvm::Error loadModel();
@@ -171,10 +175,14 @@ Importer::readExternalData(const ::onnx::TensorProto &tensor) {
   for (const auto &entry : tensor.external_data()) {
     if (entry.key() == "location")
       location = entry.value();
-    else if (entry.key() == "offset")
-      offset = std::strtoll(entry.value().c_str(), nullptr, 10);
-    else if (entry.key() == "length")
-      length = std::strtoll(entry.value().c_str(), nullptr, 10);
+    else if (entry.key() == "offset" || entry.key() == "length") {
+      int64_t number;
+      if (StringRef(entry.value()).getAsInteger(10, number) || number < 0)
+        return error("initializer '" + tensor.name() + "': external data " +
+                     entry.key() + " '" + entry.value() +
+                     "' is not a non-negative integer");
+      (entry.key() == "offset" ? offset : length) = number;
+    }
   }
   std::string what = "initializer '" + tensor.name() + "'";
   if (location.empty())
@@ -249,7 +257,9 @@ Importer::convertTensor(const ::onnx::TensorProto &tensor, StringRef what) {
     if (d < 0)
       return error(what + " '" + tensor.name() + "' has a negative dimension");
     shape.push_back(d);
-    numElements *= d;
+    if (__builtin_mul_overflow(numElements, d, &numElements) ||
+        numElements > (int64_t(1) << 40))
+      return error(what + " '" + tensor.name() + "' is too large");
   }
   auto type = RankedTensorType::get(shape, element);
 

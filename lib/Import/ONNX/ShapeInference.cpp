@@ -227,6 +227,10 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
   if (opType == "Where") {
     if (auto err = needInputs(3))
       return std::move(err);
+    if (elementType(in[1].type) != elementType(in[2].type))
+      return fail(llvm::formatv("value element types differ: {0} and {1}",
+                                typeString(in[1].type),
+                                typeString(in[2].type)));
     auto shape = broadcast(shapeOf(in[0].type), shapeOf(in[1].type));
     if (!shape)
       return shape.takeError();
@@ -295,7 +299,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
       auto axis = normalizeAxis(a, outRank);
       if (!axis)
         return axis.takeError();
-      axisSet.insert(*axis);
+      if (!axisSet.insert(*axis).second)
+        return fail(llvm::formatv("axis {0} appears twice", a));
     }
     SmallVector<int64_t> shape;
     if (opType == "Unsqueeze") {
@@ -369,9 +374,13 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
       int64_t known = 1, inferIndex = -1;
       for (size_t i = 0; i < target->size(); ++i) {
         int64_t t = (*target)[i];
-        if (t == 0 && !allowZero)
-          shape[i] = data && i < data->size() ? (*data)[i] : kDyn;
-        else if (t == -1) {
+        if (t == 0 && !allowZero) {
+          if (data && i >= data->size())
+            return fail(llvm::formatv("target dimension {0} copies input "
+                                      "dimension {0}, which does not exist",
+                                      i));
+          shape[i] = data ? (*data)[i] : kDyn;
+        } else if (t == -1) {
           if (inferIndex >= 0)
             return fail("shape has more than one -1");
           inferIndex = i;
@@ -423,9 +432,12 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
       return fail(llvm::formatv("perm has {0} entries for rank {1}",
                                 perm.size(), data->size()));
     SmallVector<int64_t> shape;
+    llvm::SmallSet<int64_t, 8> seen;
     for (int64_t p : perm) {
       if (p < 0 || p >= (int64_t)data->size())
         return fail(llvm::formatv("perm entry {0} out of range", p));
+      if (!seen.insert(p).second)
+        return fail(llvm::formatv("perm repeats axis {0}", p));
       shape.push_back((*data)[p]);
     }
     return one(RankedTensorType::get(shape, element));
@@ -527,6 +539,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     SmallVector<int64_t> shape((*shapeShape)[0], kDyn);
     if (auto dims = constInts(in[0]))
       shape = *dims;
+    if (llvm::any_of(shape, [](int64_t d) { return d < 0 && d != kDyn; }))
+      return fail("shape has a negative dimension");
     return one(RankedTensorType::get(shape, element));
   }
 
@@ -540,6 +554,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     SmallVector<int64_t> target((*shapeShape)[0], kDyn);
     if (auto dims = constInts(in[1]))
       target = *dims;
+    if (llvm::any_of(target, [](int64_t d) { return d < 0 && d != kDyn; }))
+      return fail("target shape has a negative dimension");
     auto data = shapeOf(in[0].type);
     if (!data)
       return one(UnrankedTensorType::get(element));
@@ -587,6 +603,15 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     std::optional<SmallVector<int64_t>> steps;
     if (in.size() > 4 && !isa<NoneType>(in[4].type))
       steps = constInts(in[4]);
+    auto lengthOf = [](Type t) -> int64_t {
+      auto r = dyn_cast<RankedTensorType>(t);
+      return r && r.getRank() == 1 ? r.getDimSize(0) : kDyn;
+    };
+    int64_t count = lengthOf(in[1].type);
+    for (size_t k = 2; k < in.size() && k <= 4; ++k)
+      if (!isa<NoneType>(in[k].type) && count != kDyn &&
+          lengthOf(in[k].type) != kDyn && lengthOf(in[k].type) != count)
+        return fail("starts, ends, axes and steps differ in length");
     if (!axes)
       return one(RankedTensorType::get(SmallVector<int64_t>(data->size(), kDyn),
                                        element));
@@ -613,6 +638,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
   if (opType == "Split") {
     if (auto err = needInputs(1))
       return std::move(err);
+    if (numOutputs == 0)
+      return fail("Split has no outputs");
     auto data = shapeOf(in[0].type);
     Type element = elementType(in[0].type);
     SmallVector<Type> results;
