@@ -6,20 +6,23 @@ torch.onnx.export, to show raising does not depend on one file.
 
 Each variant gets its own folder with model.onnx, reference.json
 (prompt_ids, greedy_new_ids, logits_tokens) and reference_logits.f32 from the
-torch module itself (float32, full recompute), the layout of
-../shared/models/*/. Variants differ in sizes, head counts, GQA ratio, RoPE
-base, tying, opset (14-17), KV-cache inputs and external data.
+torch module itself (float32, full recompute: greedy_new_ids are 8 ids after
+prompt_ids, the logits are those of the first 12 tokens), the layout of
+../shared/models/*/. The modules are written like the shared exports' (a
+hand-written Llama; GPT-2 computed as Hugging Face's GPT2LMHeadModel) and
+exported the same way (torch.onnx.export, Optimum's input and output names,
+do_constant_folding). Variants differ in sizes, head counts, GQA ratio, RoPE
+base, tying, opset (14-17), KV-cache inputs and external data; see VARIANTS.
+Each file passes onnx.checker.
 """
 import json
 import math
 import os
 import sys
 
-import numpy as np
+import onnx
 import torch
 import torch.nn as nn
-
-torch.manual_seed(0)
 
 
 class RMSNorm(nn.Module):
@@ -117,20 +120,30 @@ class Llama(nn.Module):
         return self.lm_head(self.norm(x)), presents
 
 
+def random_layer_norm(d):
+    norm = nn.LayerNorm(d)
+    with torch.no_grad():
+        norm.weight.copy_(1 + 0.1 * torch.randn(d))
+        norm.bias.copy_(0.02 * torch.randn(d))
+    return norm
+
+
 class GPT2Block(nn.Module):
     def __init__(self, c):
         super().__init__()
         d = c["dim"]
         self.c = c
-        self.ln_1 = nn.LayerNorm(d)
+        self.ln_1 = random_layer_norm(d)
+        # ln_2 keeps a fresh model's gains (1) and biases (0): equal in every
+        # layer, so the exporter shares them through Identity nodes.
         self.ln_2 = nn.LayerNorm(d)
-        self.c_attn_w = nn.Parameter(0.05 * torch.randn(d, 3 * d))
+        self.c_attn_w = nn.Parameter(c["std"] * torch.randn(d, 3 * d))
         self.c_attn_b = nn.Parameter(0.02 * torch.randn(3 * d))
-        self.c_proj_w = nn.Parameter(0.05 * torch.randn(d, d))
+        self.c_proj_w = nn.Parameter(c["std"] * torch.randn(d, d))
         self.c_proj_b = nn.Parameter(0.02 * torch.randn(d))
-        self.c_fc_w = nn.Parameter(0.05 * torch.randn(d, 4 * d))
+        self.c_fc_w = nn.Parameter(c["std"] * torch.randn(d, 4 * d))
         self.c_fc_b = nn.Parameter(0.02 * torch.randn(4 * d))
-        self.mlp_proj_w = nn.Parameter(0.05 * torch.randn(4 * d, d))
+        self.mlp_proj_w = nn.Parameter(c["std"] * torch.randn(4 * d, d))
         self.mlp_proj_b = nn.Parameter(0.02 * torch.randn(d))
 
     @staticmethod
@@ -140,8 +153,8 @@ class GPT2Block(nn.Module):
 
     def forward(self, x, mask, past):
         c = self.c
-        b, s, d = x.shape
-        h = c["heads"]
+        b, s, _ = x.shape
+        d, h = c["dim"], c["heads"]
         hd = d // h
         q, k, v = self.conv1d(self.ln_1(x), self.c_attn_w, self.c_attn_b).split(d, dim=2)
         q = q.view(b, s, h, hd).transpose(1, 2)
@@ -165,8 +178,11 @@ class GPT2(nn.Module):
         self.c = c
         self.wte = nn.Embedding(c["vocab"], c["dim"])
         self.wpe = nn.Embedding(c["positions"], c["dim"])
+        with torch.no_grad():
+            self.wte.weight.normal_(0, 0.1)
+            self.wpe.weight.normal_(0, 0.05)
         self.h = nn.ModuleList(GPT2Block(c) for _ in range(c["layers"]))
-        self.ln_f = nn.LayerNorm(c["dim"])
+        self.ln_f = random_layer_norm(c["dim"])
 
     def forward(self, input_ids, attention_mask=None, position_ids=None,
                 past=None):
@@ -212,32 +228,51 @@ class NoPast(nn.Module):
         return self.model(input_ids)[0]
 
 
+# std: normal std of the projection matrices (Llama's embedding: 0.08; GPT-2's
+# wte 0.1, wpe 0.05, biases 0.02, LayerNorm gains 1 +- 0.1). Seeds and stds
+# are chosen so greedy decoding does not just repeat one token (tied random
+# models otherwise echo their input) and the top two logits of every greedy
+# step are >= 0.07 apart.
 VARIANTS = {
-    "llama-gqa": dict(kind="llama", dim=48, layers=3, heads=6, kv_heads=2,
-                      head_dim=8, ffn=128, vocab=128, theta=10000.0,
-                      tied=True, opset=17, past=True, external=False),
-    "llama-mqa-opset14": dict(kind="llama", dim=64, layers=2, heads=4,
-                              kv_heads=1, head_dim=16, ffn=96, vocab=96,
-                              theta=500000.0, tied=False, opset=14,
-                              past=False, external=False),
-    "llama-external": dict(kind="llama", dim=64, layers=2, heads=4,
-                           kv_heads=4, head_dim=16, ffn=160, vocab=150,
-                           theta=10000.0, tied=True, opset=15, past=True,
-                           external=True),
-    "gpt2-opset16": dict(kind="gpt2", dim=48, layers=2, heads=4, vocab=120,
-                         positions=64, opset=16, past=True, external=False),
+    # GQA ratio 3 (repeat_kv by Unsqueeze/Expand/Reshape), KV cache, opset 17.
+    "llama-gqa": dict(
+        kind="llama", seed=8, std=0.16, dim=48, layers=3, heads=6,
+        kv_heads=2, head_dim=8, ffn=128, vocab=128, theta=10000.0,
+        tied=True, opset=17, past=True, external=False),
+    # MQA (1 KV head), RoPE base 5e5, untied classifier, opset 14, no cache.
+    "llama-mqa-opset14": dict(
+        kind="llama", seed=12, std=0.16, dim=64, layers=2, heads=4,
+        kv_heads=1, head_dim=16, ffn=96, vocab=96, theta=500000.0,
+        tied=False, opset=14, past=False, external=False),
+    # Plain multi-head (no repeat_kv), opset 15, every initializer external.
+    "llama-external": dict(
+        kind="llama", seed=13, std=0.16, dim=64, layers=2, heads=4,
+        kv_heads=4, head_dim=16, ffn=160, vocab=150, theta=10000.0,
+        tied=True, opset=15, past=True, external=True),
+    # GPT-2 at opset 16: LayerNorm decomposed (ReduceMean/Sub/Pow/Sqrt/Div),
+    # Gemm Conv1D, Split of the fused QKV, tanh GELU, learned positions.
+    "gpt2-opset16": dict(
+        kind="gpt2", seed=5, std=0.15, dim=48, layers=2, heads=4, vocab=120,
+        positions=64, opset=16, past=True, external=False),
 }
+
+
+def build(c):
+    """The variant's torch module, with its seeded random weights."""
+    torch.manual_seed(c["seed"])
+    model = (Llama if c["kind"] == "llama" else GPT2)(c).eval()
+    if c["kind"] == "llama":
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if p.dim() == 2:
+                    p.normal_(0, 0.08 if n.startswith("embed") else c["std"])
+    return model
 
 
 def export(name, c, out):
     folder = os.path.join(out, name)
     os.makedirs(folder, exist_ok=True)
-    model = (Llama if c["kind"] == "llama" else GPT2)(c).eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2 and c["kind"] == "llama":
-                p.normal_(0, 0.08)
-    vocab = c["vocab"]
+    model = build(c)
     prompt = [1, 5, 9, 13, 21]
     with torch.no_grad():
         ids = list(prompt)
@@ -276,11 +311,11 @@ def export(name, c, out):
                       output_names=outputs, dynamic_axes=dynamic,
                       opset_version=c["opset"], do_constant_folding=True)
     if c["external"]:
-        import onnx
         proto = onnx.load(path)
         onnx.save_model(proto, path, save_as_external_data=True,
                         all_tensors_to_one_file=True, location="weights.bin",
                         size_threshold=0)
+    onnx.checker.check_model(path)  # by path: follows external data
     logits[0].numpy().astype("<f4").tofile(
         os.path.join(folder, "reference_logits.f32"))
     with open(os.path.join(folder, "reference.json"), "w") as f:
