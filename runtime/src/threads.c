@@ -32,6 +32,9 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t work_ready;
   pthread_t workers[MS_MAX_THREADS];
+  /* The loop generation current when each worker was created: a worker
+   * joining later must not take an earlier loop for new work. */
+  uint64_t start_generation[MS_MAX_THREADS + 1];
   int started;  /* workers running */
   int wanted;   /* threads requested (0: all cores) */
   int sleeping; /* workers waiting on work_ready (under lock) */
@@ -63,7 +66,7 @@ static void run_chunk(int index, int threads, ms_range_fn fn, void *context,
 
 static void *worker_main(void *arg) {
   int index = (int)(intptr_t)arg;
-  uint64_t seen = 0;
+  uint64_t seen = pool.start_generation[index];
   for (;;) {
     uint64_t now = atomic_load_explicit(&pool.generation, memory_order_acquire);
     for (int i = 0; now == seen && i < MS_SPIN_POLLS; ++i) {
@@ -108,6 +111,8 @@ void ms_parallel_for(int64_t count, ms_range_fn fn, void *context) {
   }
   /* Workers 1 .. threads-1; the caller is thread 0. */
   while (pool.started < threads - 1) {
+    pool.start_generation[pool.started + 1] =
+        atomic_load_explicit(&pool.generation, memory_order_relaxed);
     if (pthread_create(&pool.workers[pool.started], 0, worker_main,
                        (void *)(intptr_t)(pool.started + 1)) != 0)
       break;
