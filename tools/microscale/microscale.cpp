@@ -436,6 +436,25 @@ llvm::Error writeAtomically(StringRef path,
   return llvm::Error::success();
 }
 
+/// Opens `path` for writing and lets `write` fill it.
+llvm::Error
+writeFile(StringRef path,
+          llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write '" + path + "'");
+  return write(os);
+}
+
+/// writeFile through a temporary file, as writeAtomically does.
+llvm::Error writeFileAtomically(
+    StringRef path,
+    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write) {
+  return writeAtomically(
+      path, [&](StringRef temporary) { return writeFile(temporary, write); });
+}
+
 int runCompile(MLIRContext &context, int argc, char **argv) {
   if (maxTokens < 1)
     return fail("--max-tokens must be positive");
@@ -472,12 +491,8 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   };
   if (emitKind == EmitKind::MLIR) {
     printSizes();
-    auto error =
-        writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
-          std::error_code ec;
-          llvm::raw_fd_ostream os(path, ec);
-          if (ec)
-            return llvm::createStringError(ec, "cannot write '" + path + "'");
+    auto error = writeFileAtomically(
+        compileOutput, [&](llvm::raw_pwrite_stream &os) -> llvm::Error {
           OpPrintingFlags flags;
           flags.elideLargeResourceString(64);
           module->print(os, flags);
@@ -543,49 +558,39 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   if (!llvmModule)
     return fail(llvm::toString(llvmModule.takeError()));
 
-  llvm::Error error = llvm::Error::success();
-  switch (emitKind) {
-  case EmitKind::LLVMIR:
-    error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
-      std::error_code ec;
-      llvm::raw_fd_ostream os(path, ec);
-      if (ec)
-        return llvm::createStringError(ec, "cannot write '" + path + "'");
-      (*llvmModule)->print(os, nullptr);
-      return llvm::Error::success();
-    });
-    break;
-  case EmitKind::Obj:
-  case EmitKind::Asm:
-    error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
-      std::error_code ec;
-      llvm::raw_fd_ostream os(path, ec);
-      if (ec)
-        return llvm::createStringError(ec, "cannot write '" + path + "'");
-      return emitObject(**llvmModule, **machine, os, emitKind == EmitKind::Asm);
-    });
-    break;
-  case EmitKind::Exe:
-  case EmitKind::MLIR:
-    error = writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
+  llvm::Error error = [&]() -> llvm::Error {
+    switch (emitKind) {
+    case EmitKind::LLVMIR:
+      return writeFileAtomically(
+          compileOutput, [&](llvm::raw_pwrite_stream &os) -> llvm::Error {
+            (*llvmModule)->print(os, nullptr);
+            return llvm::Error::success();
+          });
+    case EmitKind::Obj:
+    case EmitKind::Asm:
+      return writeFileAtomically(
+          compileOutput, [&](llvm::raw_pwrite_stream &os) {
+            return emitObject(**llvmModule, **machine, os,
+                              emitKind == EmitKind::Asm);
+          });
+    case EmitKind::Exe:
+    case EmitKind::MLIR:
+      break;
+    }
+    return writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
       llvm::SmallString<256> object;
       if (std::error_code ec =
               llvm::sys::fs::createTemporaryFile("microscale", "o", object))
         return llvm::createStringError(ec, "cannot create a temporary file");
       llvm::FileRemover removeObject(object);
-      {
-        std::error_code ec;
-        llvm::raw_fd_ostream os(object, ec);
-        if (ec)
-          return llvm::createStringError(ec, "cannot write '" + object + "'");
-        if (llvm::Error e = emitObject(**llvmModule, **machine, os))
-          return e;
-      }
+      if (llvm::Error e = writeFile(object, [&](llvm::raw_pwrite_stream &os) {
+            return emitObject(**llvmModule, **machine, os);
+          }))
+        return e;
       return (*backend)->linkExecutable(
           {std::string(object)}, (*backend)->runtimeLibrary(runtimeDir), path);
     });
-    break;
-  }
+  }();
   if (error)
     return fail(llvm::toString(std::move(error)));
   printSizes();
