@@ -10,6 +10,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   # compiler build: LLVM/MLIR 19, clang, lld, ninja, lit/FileCheck
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
+  libclang-rt-19-dev
   ninja-build cmake
   # static C library for generated x86-64 programs
   musl-dev
@@ -42,6 +43,11 @@ if [[ "${MICROSCALE_SANITIZE:-0}" == 1 ]]; then
 else
   build="${MICROSCALE_BUILD_DIR:-$repo/build}"
   extra=(-DCMAKE_BUILD_TYPE=Release)
+fi
+# A compiler cache, when the machine has one, makes rebuilds in several
+# checkouts cheap; CI machines build without it.
+if command -v ccache >/dev/null; then
+  extra+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake -G Ninja -S "$repo" -B "$build" \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
