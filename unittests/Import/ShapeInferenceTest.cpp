@@ -292,6 +292,28 @@ TEST_F(ShapeInferenceTest, GemmHonoursTranspose) {
             f32({kDyn, 32}));
 }
 
+TEST_F(ShapeInferenceTest, SliceRejectsConstantsOfOtherRank) {
+  // A rank-0 starts escapes the 1-D length check; it must not be indexed as
+  // if it had one entry per axis.
+  auto scalar = RankedTensorType::get({}, builder.getI64Type());
+  InferenceInput start = {scalar, DenseElementsAttr::get(scalar, int64_t(1))};
+  EXPECT_EQ(
+      error("Slice", attrs(),
+            {input(f32({4, 4})), start, constI64({3, 3}), constI64({0, 1})}),
+      "starts, ends, axes and steps differ in length");
+}
+
+TEST_F(ShapeInferenceTest, AttributesOfTheWrongKindAreErrors) {
+  auto floats =
+      builder.getNamedAttr("perm", builder.getF32ArrayAttr({0.0f, 2.0f, 1.0f}));
+  EXPECT_EQ(error("Transpose", attrs({floats}), {input(f32({1, 2, 3}))}),
+            "attribute 'perm' must be a list of integers");
+  auto text = builder.getNamedAttr("axis", builder.getStringAttr("1"));
+  EXPECT_EQ(
+      error("Gather", attrs({text}), {input(f32({4, 8})), input(f32({2}))}),
+      "attribute 'axis' must be an integer");
+}
+
 TEST_F(ShapeInferenceTest, UnknownOpIsAnError) {
   EXPECT_FALSE(isSupportedOpType("GridSample"));
   EXPECT_EQ(error("GridSample", attrs(), {input(f32({1}))}), "unsupported op");

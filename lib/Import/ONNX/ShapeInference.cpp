@@ -152,6 +152,27 @@ SmallVector<Type> single(Type type) { return {type}; }
 // Inference context
 //===----------------------------------------------------------------------===//
 
+/// The ONNX attributes the rules read as an integer, and as a list of
+/// integers. A malformed model can give them another kind (`perm` as floats),
+/// so inferResultTypes checks their kinds before any rule reads them.
+constexpr llvm::StringLiteral kIntAttributes[] = {
+    "allowzero", "axis", "end", "keepdims", "start", "to", "transA", "transB"};
+constexpr llvm::StringLiteral kIntListAttributes[] = {"axes", "perm", "split"};
+
+llvm::Error checkAttributeKinds(DictionaryAttr attrs) {
+  for (NamedAttribute attr : attrs) {
+    StringRef name = attr.getName().getValue();
+    if (llvm::is_contained(kIntAttributes, name) &&
+        !isa<IntegerAttr>(attr.getValue()))
+      return fail("attribute '" + name + "' must be an integer");
+    auto list = dyn_cast<ArrayAttr>(attr.getValue());
+    if (llvm::is_contained(kIntListAttributes, name) &&
+        (!list || !llvm::all_of(list, llvm::IsaPred<IntegerAttr>)))
+      return fail("attribute '" + name + "' must be a list of integers");
+  }
+  return llvm::Error::success();
+}
+
 /// Everything a rule sees of one node.
 struct InferenceContext {
   StringRef opType;
@@ -184,12 +205,15 @@ struct InferenceContext {
   MaybeShape shape(size_t i) const { return shapeOf(inputs[i].type); }
 
   int64_t intAttr(StringRef name, int64_t fallback) const {
+    assert(llvm::is_contained(kIntAttributes, name) && "kind is not checked");
     if (auto attr = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
       return attr.getInt();
     return fallback;
   }
 
   std::optional<Shape> intsAttr(StringRef name) const {
+    assert(llvm::is_contained(kIntListAttributes, name) &&
+           "kind is not checked");
     auto array = dyn_cast_or_null<ArrayAttr>(attrs.get(name));
     if (!array)
       return std::nullopt;
@@ -634,6 +658,11 @@ InferredTypes inferSlice(const InferenceContext &c) {
   Shape shape = *data;
   if (!axes)
     return single(RankedTensorType::get(Shape(data->size(), kDyn), element));
+  // The length check above sees only 1-D types; a constant of another rank
+  // (a scalar, say) still has to give one start and one end per axis.
+  if ((starts && starts->size() != axes->size()) ||
+      (ends && ends->size() != axes->size()))
+    return fail("starts, ends, axes and steps differ in length");
   for (size_t i = 0; i < axes->size(); ++i) {
     auto axis = normalizeAxis((*axes)[i], data->size());
     if (!axis)
@@ -899,6 +928,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
     return fail("unsupported op");
   InferenceContext context{opType, attrs, inputs, numOutputs, opset};
   if (auto err = context.needInputs(rule->second.minInputs))
+    return std::move(err);
+  if (auto err = checkAttributeKinds(attrs))
     return std::move(err);
   return rule->second.infer(context);
 }
