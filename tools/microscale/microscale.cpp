@@ -199,7 +199,7 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
   llm::RaiseONNXPassOptions options;
   options.tokenizer = findTokenizer(path);
   options.maxContext = maxContext;
-  pm.addPass(llm::createRaiseONNXPass(options));
+  llm::buildRaisePipeline(pm, options);
   if (failed(pm.run(**module)))
     return nullptr;
   return std::move(*module);
@@ -471,6 +471,8 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   ConvertLLMToStandardPassOptions lowering;
   lowering.maxTokens = maxTokens;
   lowering.maxContext = maxContext;
+  // The lowering handles the primitive ops; blocks are for compression.
+  pm.addPass(llm::createExpandBlocksPass());
   pm.addPass(createConvertLLMToStandardPass(lowering));
   if (failed(pm.run(*module)))
     return 1;
