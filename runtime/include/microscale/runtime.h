@@ -82,7 +82,9 @@ void ms_attention_f32(const float *q, const float *k_cache,
  * Runtime services for programs embedding a model (firmware, apps)
  *-------------------------------------------------------------------------*/
 
-/* Number of worker threads for ms_linear_f32 (default: all cores). */
+/* Number of threads ms_linear_f32 and ms_attention_f32 split their work
+ * over, the caller included (0, the default: all online cores; at most 64;
+ * ignored by runtimes without threads). Call it between forward passes. */
 void ms_set_threads(int threads);
 
 #ifdef __cplusplus
