@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
+#include "microscale/Target/ModelDescriptor.h"
 #include "microscale/Target/Target.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -32,16 +33,6 @@ static llvm::Error makeError(const llvm::Twine &message) {
 static int64_t intAttr(ModuleOp module, StringRef name) {
   auto attr = module->getAttrOfType<IntegerAttr>(name);
   return attr ? attr.getInt() : 0;
-}
-
-/// A private constant C string, as a pointer.
-static llvm::Constant *cString(llvm::Module &module, StringRef text) {
-  auto *data = llvm::ConstantDataArray::getString(module.getContext(), text);
-  auto *global = new llvm::GlobalVariable(
-      module, data->getType(), /*isConstant=*/true,
-      llvm::GlobalValue::PrivateLinkage, data, "ms_str");
-  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
-  return global;
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>
@@ -72,33 +63,12 @@ mlir::microscale::translateProgram(ModuleOp module, llvm::LLVMContext &context,
   llvmModule->setTargetTriple(machine.getTargetTriple().str());
 
   // The descriptor `ms_model` (struct ms_model_info in runtime.h).
+  defineModelDescriptor(
+      *llvmModule,
+      describeProgram(model, {maxContext, maxTokens, weightBytes, arenaBytes},
+                      machine.getTargetTriple().str(), info));
   llvm::Type *i64 = llvm::Type::getInt64Ty(context);
-  llvm::Type *ptr = llvm::PointerType::getUnqual(context);
-  SmallVector<llvm::Type *> fields(12, i64);
-  fields.append(4, ptr);
-  auto *infoType = llvm::StructType::create(context, fields, "ms_model_info");
   auto number = [&](int64_t v) { return llvm::ConstantInt::get(i64, v); };
-  SmallVector<llvm::Constant *> values = {
-      number(model.getVocabSize()),
-      number(model.getHiddenSize()),
-      number(model.getNumLayers()),
-      number(model.getNumHeads()),
-      number(model.getNumKvHeads()),
-      number(model.getHeadDim()),
-      number(maxContext),
-      number(maxTokens),
-      number(model.getBosId()),
-      number(model.getEosId()),
-      number(weightBytes),
-      number(arenaBytes),
-      cString(*llvmModule, model.getArch()),
-      cString(*llvmModule, machine.getTargetTriple().str()),
-      cString(*llvmModule, info.compression),
-      cString(*llvmModule, info.buildFlags)};
-  new llvm::GlobalVariable(*llvmModule, infoType, /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage,
-                           llvm::ConstantStruct::get(infoType, values),
-                           "ms_model");
 
   auto *blob = llvm::ConstantDataArray::get(context, tokenizerBlob);
   auto *blobGlobal = new llvm::GlobalVariable(

@@ -4,7 +4,8 @@
  *
  * The compiler bakes the model's tokenizer into the program as one read-only
  * blob (`ms_tokenizer_blob`); this code reads it in place, without
- * allocating. Two algorithms: SentencePiece BPE (Llama family: pieces with
+ * allocating and without an OS (part of the freestanding core). Two
+ * algorithms: SentencePiece BPE (Llama family: pieces with
  * scores, U+2581 for spaces, byte fallback) and GPT-2 byte-level BPE
  * (pretokenized words, merge ranks).
  *
@@ -69,9 +70,11 @@ typedef struct ms_tokenizer {
   const int32_t *byte_ids;
   const uint32_t *merges;
   uint32_t num_merges;
+  uint32_t max_piece_bytes; /* the longest piece, in bytes */
 } ms_tokenizer;
 
-/* Validates `blob` and fills `t`. Returns 0 or MS_TOKENIZER_ERROR_BLOB. */
+/* Validates `blob` (its tables lie inside it) and fills `t`. Returns 0 or
+ * MS_TOKENIZER_ERROR_BLOB. */
 int ms_tokenizer_init(ms_tokenizer *t, const uint8_t *blob, int64_t size);
 
 /* Scratch bytes ms_tokenizer_encode needs for `len` bytes of text. */
@@ -84,7 +87,9 @@ int64_t ms_tokenizer_encode(const ms_tokenizer *t, const char *text, size_t len,
                             void *scratch, size_t scratch_bytes);
 
 /* Writes the text of `id` as printed while streaming after `prev_id` into
- * out (NUL-terminated); returns its length, or -1 if cap is too small. */
+ * out (NUL-terminated; a byte piece may itself be a NUL) and returns its
+ * length, or -1 if cap is too small or id is not in the vocabulary. A cap
+ * of max_piece_bytes + 2 always suffices. */
 int ms_tokenizer_decode(const ms_tokenizer *t, int32_t prev_id, int32_t id,
                         char *out, size_t cap);
 

@@ -2,12 +2,19 @@
  *
  * Part of the Microscale project.
  *
+ * Part of the freestanding core: no allocation, the caller provides the
+ * scratch.
+ *
  *===----------------------------------------------------------------------===*/
 
-#ifndef MICROSCALE_RUNTIME_SAMPLER_H
-#define MICROSCALE_RUNTIME_SAMPLER_H
+#ifndef MICROSCALE_SAMPLER_H
+#define MICROSCALE_SAMPLER_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct ms_sampler {
   float temperature;        /* 0: greedy */
@@ -28,4 +35,8 @@ void ms_sampler_seed(ms_sampler *sampler, uint64_t seed);
 int32_t ms_sample(ms_sampler *sampler, float *logits, int64_t vocab,
                   const int32_t *history, int64_t history_length);
 
-#endif /* MICROSCALE_RUNTIME_SAMPLER_H */
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MICROSCALE_SAMPLER_H */

@@ -4,20 +4,14 @@
  *
  * Workers are created once (on the first parallel loop after
  * ms_set_threads); between loops they poll briefly, then sleep on a
- * condition variable, so back-to-back loops cost no wake-up. Build with
- * -DMS_THREADS=0 for targets without pthreads; loops then run inline.
+ * condition variable, so back-to-back loops cost no wake-up. Targets
+ * without threads link core/serial.c instead.
  *
  *===----------------------------------------------------------------------===*/
 
-#include "threads.h"
-
+#include "kernels/parallel.h"
 #include "microscale/runtime.h"
 
-#ifndef MS_THREADS
-#define MS_THREADS 1
-#endif
-
-#if MS_THREADS
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -137,13 +131,3 @@ void ms_parallel_for(int64_t count, ms_range_fn fn, void *context) {
   while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0)
     cpu_relax();
 }
-
-#else /* !MS_THREADS */
-
-int ms_get_threads(void) { return 1; }
-void ms_set_threads(int threads) { (void)threads; }
-void ms_parallel_for(int64_t count, ms_range_fn fn, void *context) {
-  fn(context, 0, count);
-}
-
-#endif

@@ -11,15 +11,20 @@
  *   prog tokenize --file TEXT [--bos]
  *   every command: [--threads N]
  *
- * Everything the program needs is allocated once, before any work, from the
- * sizes in ms_model; the model's own activations and KV cache live in the
- * arena the compiler placed in .bss.
+ * The hosted layer of the runtime: flags, files, timing and output. The
+ * generation loop, sampler and tokenizer are the freestanding core's
+ * (generate.h). Everything the program needs is allocated once, before any
+ * work, from the sizes in ms_model and the input's length; the model's own
+ * activations and KV cache live in the arena the compiler placed in .bss.
+ * Errors print one line on stderr and exit with 1 (2 for usage).
  *
  *===----------------------------------------------------------------------===*/
 
+#include "kernels/parallel.h"
+#include "microscale/generate.h"
 #include "microscale/runtime.h"
+#include "microscale/sampler.h"
 #include "microscale/tokenizer.h"
-#include "sampler.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /*---------------------------------------------------------------------------
@@ -86,7 +92,8 @@ static double parse_float(const char *flag, const char *text) {
 
 static options parse_flags(int argc, char **argv) {
   options o = {0};
-  o.tokens = -1;
+  int tokens_given = 0;
+  o.tokens = -1; /* the command's default */
   o.prompt_tokens = 128;
   o.gen_tokens = 128;
   o.runs = 3;
@@ -114,9 +121,10 @@ static options parse_flags(int argc, char **argv) {
       o.prompt_ids = value;
     else if (!strcmp(flag, "--logits"))
       o.logits_file = value;
-    else if (!strcmp(flag, "-n"))
+    else if (!strcmp(flag, "-n")) {
       o.tokens = parse_int(flag, value);
-    else if (!strcmp(flag, "--ctx"))
+      tokens_given = 1;
+    } else if (!strcmp(flag, "--ctx"))
       o.ctx = parse_int(flag, value);
     else if (!strcmp(flag, "--prompt-tokens"))
       o.prompt_tokens = parse_int(flag, value);
@@ -139,6 +147,8 @@ static options parse_flags(int argc, char **argv) {
     else
       die("unknown flag '%s'", flag);
   }
+  if (tokens_given && o.tokens < 0)
+    die("%s", "-n must be >= 0");
   if (o.threads < 0 || o.threads > 64)
     die("%s", "--threads must be between 1 and 64");
   if (o.temperature < 0)
@@ -162,28 +172,7 @@ static double now_seconds(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Runs `count` tokens from position `pos` in chunks of max_tokens; calls
- * `consume` with each chunk's logits. Returns the last chunk's logits. */
-typedef void (*logits_fn)(void *context, const float *logits, int64_t first,
-                          int64_t count);
-static float *feed(const int32_t *ids, int64_t count, int64_t pos,
-                   logits_fn consume, void *context) {
-  float *logits = 0;
-  for (int64_t done = 0; done < count;) {
-    int64_t chunk = count - done;
-    if (chunk > ms_model.max_tokens)
-      chunk = ms_model.max_tokens;
-    logits = ms_forward(ids + done, chunk, pos + done);
-    if (consume)
-      consume(context, logits, done, chunk);
-    done += chunk;
-  }
-  return logits;
-}
-
 static ms_tokenizer tokenizer;
-static void *token_scratch;
-static size_t token_scratch_bytes;
 
 static void load_tokenizer(void) {
   if (ms_tokenizer_init(&tokenizer, ms_tokenizer_blob,
@@ -191,18 +180,19 @@ static void load_tokenizer(void) {
     die("%s", "this program carries no usable tokenizer");
 }
 
-/* Encodes text; the result lives in a buffer allocated once. */
+/* Encodes text into an id array allocated here, once; the tokenizer's
+ * scratch is freed right after. */
 static int64_t encode(const char *text, size_t len, int add_bos,
                       int32_t **ids) {
   size_t need = ms_tokenizer_scratch_bytes(&tokenizer, len);
   int64_t max_ids = (int64_t)len + 2;
   *ids = malloc(max_ids * sizeof(int32_t));
-  token_scratch = malloc(need);
-  token_scratch_bytes = need;
-  if (!*ids || !token_scratch)
+  void *scratch = malloc(need);
+  if (!*ids || !scratch)
     die("%s", "out of memory for the input text");
   int64_t count = ms_tokenizer_encode(&tokenizer, text, len, add_bos, *ids,
-                                      max_ids, token_scratch, need);
+                                      max_ids, scratch, need);
+  free(scratch);
   if (count == MS_TOKENIZER_ERROR_UTF8)
     die("%s", "the input is not valid UTF-8");
   if (count < 0)
@@ -214,21 +204,41 @@ static char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f)
     die("cannot open '%s'", path);
-  if (fseek(f, 0, SEEK_END) != 0)
-    die("cannot read '%s'", path);
-  long size = ftell(f);
-  if (size < 0)
-    die("cannot read '%s'", path);
-  rewind(f);
-  char *text = malloc((size_t)size + 1);
+  struct stat info;
+  if (fstat(fileno(f), &info) != 0 || !S_ISREG(info.st_mode))
+    die("'%s' is not a regular file", path);
+  size_t size = (size_t)info.st_size;
+  char *text = malloc(size + 1);
   if (!text)
     die("'%s' is too large", path);
-  if (fread(text, 1, (size_t)size, f) != (size_t)size)
+  if (fread(text, 1, size, f) != size || ferror(f))
     die("cannot read '%s'", path);
   fclose(f);
   text[size] = 0;
-  *len = (size_t)size;
+  *len = size;
   return text;
+}
+
+/* Prints a string as a JSON string literal. */
+static void print_json_string(const char *text) {
+  putchar('"');
+  for (const unsigned char *c = (const unsigned char *)text; *c; ++c) {
+    if (*c == '"' || *c == '\\')
+      printf("\\%c", *c);
+    else if (*c < 0x20)
+      printf("\\u%04x", *c);
+    else
+      putchar(*c);
+  }
+  putchar('"');
+}
+
+/* JSON has no NaN or infinity; a model that produced them gets null. */
+static void print_json_number(double value) {
+  if (isfinite(value))
+    printf("%.6f", value);
+  else
+    printf("null");
 }
 
 /*---------------------------------------------------------------------------
@@ -238,19 +248,23 @@ static char *read_file(const char *path, size_t *len) {
 static int command_info(const options *o) {
   const ms_model_info *m = &ms_model;
   if (o->json) {
-    printf("{\"arch\": \"%s\", \"vocab_size\": %lld, \"hidden_size\": %lld, "
+    printf("{\"arch\": ");
+    print_json_string(m->arch);
+    printf(", \"vocab_size\": %lld, \"hidden_size\": %lld, "
            "\"num_layers\": %lld, \"num_heads\": %lld, \"num_kv_heads\": %lld, "
            "\"head_dim\": %lld, \"max_context\": %lld, \"max_tokens\": %lld, "
            "\"bos_id\": %lld, \"eos_id\": %lld, \"weight_bytes\": %lld, "
-           "\"arena_bytes\": %lld, \"target\": \"%s\", \"compression\": "
-           "\"%s\"}\n",
-           m->arch, (long long)m->vocab_size, (long long)m->hidden_size,
+           "\"arena_bytes\": %lld, \"target\": ",
+           (long long)m->vocab_size, (long long)m->hidden_size,
            (long long)m->num_layers, (long long)m->num_heads,
            (long long)m->num_kv_heads, (long long)m->head_dim,
            (long long)m->max_context, (long long)m->max_tokens,
            (long long)m->bos_id, (long long)m->eos_id,
-           (long long)m->weight_bytes, (long long)m->arena_bytes, m->target,
-           m->compression);
+           (long long)m->weight_bytes, (long long)m->arena_bytes);
+    print_json_string(m->target);
+    printf(", \"compression\": ");
+    print_json_string(m->compression);
+    printf("}\n");
     return 0;
   }
   printf("architecture  %s\n", m->arch);
@@ -325,11 +339,11 @@ static int command_run(const options *o) {
     if (!writer.out)
       die("cannot write '%s'", o->logits_file);
   }
-  float *logits = feed(ids, count, 0, writer.out ? write_logits : 0, &writer);
+  float *logits =
+      ms_feed(ids, count, 0, writer.out ? write_logits : 0, &writer);
   if (writer.out && fclose(writer.out) != 0)
     die("cannot write '%s'", o->logits_file);
-  const float *last =
-      logits + ((count - 1) % ms_model.max_tokens) * ms_model.vocab_size;
+  const float *last = ms_last_logits(logits, count);
   printf(o->json ? "{\"ids\": [" : "");
   for (int64_t i = 0; i < steps; ++i) {
     int32_t next = argmax(last);
@@ -338,6 +352,7 @@ static int command_run(const options *o) {
       last = ms_forward(&next, 1, count + i);
   }
   printf(o->json ? "]}\n" : "\n");
+  free(ids);
   return 0;
 }
 
@@ -355,7 +370,6 @@ static int command_generate(const options *o) {
     die("%s", "the prompt is longer than the context");
   if (count + steps > ms_model.max_context)
     steps = ms_model.max_context - count;
-  int32_t *history = malloc((count + steps) * sizeof(int32_t));
   ms_sampler sampler = {(float)o->temperature,
                         (float)o->top_p,
                         o->top_k,
@@ -363,33 +377,38 @@ static int command_generate(const options *o) {
                         0,
                         malloc(ms_model.vocab_size * sizeof(float)),
                         malloc(ms_model.vocab_size * sizeof(int32_t))};
-  if (!history || !sampler.probabilities || !sampler.indices)
+  int32_t *history = malloc(ms_model.max_context * sizeof(int32_t));
+  size_t piece_cap = (size_t)tokenizer.max_piece_bytes + 2;
+  char *piece = malloc(piece_cap);
+  if (!history || !sampler.probabilities || !sampler.indices || !piece)
     die("%s", "out of memory");
   ms_sampler_seed(&sampler, o->seed);
-  memcpy(history, ids, count * sizeof(int32_t));
+  ms_generation generation;
+  ms_generation_init(&generation, sampler, history);
 
-  char piece[256];
   fputs(o->prompt, stdout);
   fflush(stdout);
-  float *logits = feed(ids, count, 0, 0, 0);
-  int64_t last_row = (count - 1) % ms_model.max_tokens;
-  float *row = logits + last_row * ms_model.vocab_size;
-  int32_t prev = ids[count - 1];
+  ms_generation_prefill(&generation, ids, count);
   for (int64_t i = 0; i < steps; ++i) {
-    int32_t next =
-        ms_sample(&sampler, row, ms_model.vocab_size, history, count + i);
+    int32_t next = ms_generation_sample(&generation);
     if (next == ms_model.eos_id)
       break;
-    history[count + i] = next;
-    if (ms_tokenizer_decode(&tokenizer, prev, next, piece, sizeof piece) > 0) {
-      fputs(piece, stdout);
+    /* fwrite, not fputs: a byte piece may be a NUL. */
+    int length = ms_generation_token_text(&generation, &tokenizer, next, piece,
+                                          piece_cap);
+    if (length > 0) {
+      fwrite(piece, 1, (size_t)length, stdout);
       fflush(stdout);
     }
-    prev = next;
     if (i + 1 < steps)
-      row = ms_forward(&next, 1, count + i);
+      ms_generation_step(&generation, next);
   }
   fputc('\n', stdout);
+  free(piece);
+  free(history);
+  free(sampler.indices);
+  free(sampler.probabilities);
+  free(ids);
   return 0;
 }
 
@@ -441,7 +460,7 @@ static int command_perplexity(const options *o) {
     if (length < 2)
       break;
     window_score s = {ids + first, length, 0.0, 0};
-    feed(ids + first, length, 0, score_chunk, &s);
+    ms_feed(ids + first, length, 0, score_chunk, &s);
     nll += s.nll;
     scored += s.scored;
     ++windows;
@@ -457,15 +476,20 @@ static int command_perplexity(const options *o) {
   if (scored == 0)
     die("%s", "the file has too few tokens to score");
   double mean = nll / scored;
-  if (o->json)
-    printf("{\"tokens\": %lld, \"nll\": %.6f, \"ppl\": %.6f, \"windows\": "
-           "%lld, \"ctx\": %lld}\n",
-           (long long)scored, mean, exp(mean), (long long)windows,
+  if (o->json) {
+    printf("{\"tokens\": %lld, \"nll\": ", (long long)scored);
+    print_json_number(mean);
+    printf(", \"ppl\": ");
+    print_json_number(exp(mean));
+    printf(", \"windows\": %lld, \"ctx\": %lld}\n", (long long)windows,
            (long long)o->ctx);
-  else
+  } else {
     printf("tokens scored %lld\nmean NLL      %.6f nats\nperplexity    "
            "%.6f\n",
            (long long)scored, mean, exp(mean));
+  }
+  free(ids);
+  free(text);
   return 0;
 }
 
@@ -482,6 +506,8 @@ static int command_tokenize(const options *o) {
   for (int64_t i = 0; i < count; ++i)
     printf(i ? ",%d" : "%d", ids[i]);
   printf("\n");
+  free(ids);
+  free(text);
   return 0;
 }
 
@@ -526,10 +552,9 @@ static int command_bench(const options *o) {
     ids[i] = (int32_t)((i * 7919 + 3) % ms_model.vocab_size);
   for (int64_t run = 0; run < runs; ++run) {
     double t0 = now_seconds();
-    float *logits = feed(ids, prompt, 0, 0, 0);
+    float *logits = ms_feed(ids, prompt, 0, 0, 0);
     double t1 = now_seconds();
-    int32_t next = argmax(logits + ((prompt - 1) % ms_model.max_tokens) *
-                                       ms_model.vocab_size);
+    int32_t next = argmax(ms_last_logits(logits, prompt));
     for (int64_t i = 0; i < gen; ++i)
       next = argmax(ms_forward(&next, 1, prompt + i));
     double t2 = now_seconds();
@@ -542,7 +567,6 @@ static int command_bench(const options *o) {
   qsort(first_token, runs, sizeof(double), compare_doubles);
   double p = prefill[runs / 2], d = decode[runs / 2], f = first_token[runs / 2];
   long rss = peak_rss_kb();
-  extern int ms_get_threads(void);
   if (o->json)
     printf("{\"prompt_tokens\": %lld, \"gen_tokens\": %lld, \"runs\": %lld, "
            "\"threads\": %d, \"prefill_tokens_per_s\": %.2f, "
@@ -563,6 +587,10 @@ static int command_bench(const options *o) {
            (long long)prompt, (long long)gen, ms_get_threads(), (long long)runs,
            p, d, f, (long long)rss * 1024, (long long)ms_model.arena_bytes,
            (long long)ms_model.weight_bytes);
+  free(first_token);
+  free(decode);
+  free(prefill);
+  free(ids);
   return 0;
 }
 

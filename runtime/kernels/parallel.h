@@ -1,13 +1,21 @@
-/*===- threads.h - a fixed pool of worker threads --------------------------===*
+/*===- parallel.h - the parallel loop the kernels run on -------------------===*
  *
  * Part of the Microscale project.
  *
+ * Implemented by the hosted runtime with a pool of threads
+ * (hosted/threads.c) and by core/serial.c, inline on the caller, for
+ * targets without threads (firmware).
+ *
  *===----------------------------------------------------------------------===*/
 
-#ifndef MICROSCALE_RUNTIME_THREADS_H
-#define MICROSCALE_RUNTIME_THREADS_H
+#ifndef MICROSCALE_RUNTIME_KERNELS_PARALLEL_H
+#define MICROSCALE_RUNTIME_KERNELS_PARALLEL_H
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Work on items [begin, end) of a parallel loop. */
 typedef void (*ms_range_fn)(void *context, int64_t begin, int64_t end);
@@ -17,7 +25,11 @@ typedef void (*ms_range_fn)(void *context, int64_t begin, int64_t end);
  * The split depends only on count and the thread count. */
 void ms_parallel_for(int64_t count, ms_range_fn fn, void *context);
 
-/* Number of threads ms_parallel_for uses (1 when built without threads). */
+/* Number of threads ms_parallel_for uses (1 without threads). */
 int ms_get_threads(void);
 
-#endif /* MICROSCALE_RUNTIME_THREADS_H */
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MICROSCALE_RUNTIME_KERNELS_PARALLEL_H */

@@ -13,7 +13,7 @@
 
 #include "microscale/tokenizer.h"
 
-#include <string.h>
+#include "core/builtins.h"
 
 /* Unicode classes for GPT-2 pretokenization (unicode_tables.c). */
 int ms_unicode_is_letter(uint32_t c);
@@ -24,8 +24,13 @@ static uint32_t read_u32(const uint8_t *p) {
          (uint32_t)p[3] << 24;
 }
 
+/* Whether the table of `bytes` bytes at `offset` lies inside the blob. */
+static int table_fits(int64_t size, uint32_t offset, uint64_t bytes) {
+  return offset >= 68 && (uint64_t)offset + bytes <= (uint64_t)size;
+}
+
 int ms_tokenizer_init(ms_tokenizer *t, const uint8_t *blob, int64_t size) {
-  if (!blob || size < 68 || memcmp(blob, "MSTK", 4) != 0 ||
+  if (!blob || size < 68 || ms_memcmp(blob, "MSTK", 4) != 0 ||
       read_u32(blob + 4) != 1 || read_u32(blob + 64) != (uint64_t)size)
     return MS_TOKENIZER_ERROR_BLOB;
   t->blob = blob;
@@ -35,6 +40,18 @@ int ms_tokenizer_init(ms_tokenizer *t, const uint8_t *blob, int64_t size) {
   t->eos_id = (int32_t)read_u32(blob + 20);
   t->unk_id = (int32_t)read_u32(blob + 24);
   t->flags = read_u32(blob + 28);
+  t->num_merges = read_u32(blob + 60);
+  uint64_t vocab = (uint64_t)t->vocab_size;
+  if ((t->kind != MS_TOKENIZER_SENTENCEPIECE && t->kind != MS_TOKENIZER_GPT2) ||
+      t->vocab_size <= 0 ||
+      !table_fits(size, read_u32(blob + 32), 4 * vocab + 4) ||
+      !table_fits(size, read_u32(blob + 36), 0) ||
+      !table_fits(size, read_u32(blob + 40), 4 * vocab) ||
+      !table_fits(size, read_u32(blob + 44), vocab) ||
+      !table_fits(size, read_u32(blob + 48), 4 * vocab) ||
+      !table_fits(size, read_u32(blob + 52), 4 * 256) ||
+      !table_fits(size, read_u32(blob + 56), 16 * (uint64_t)t->num_merges))
+    return MS_TOKENIZER_ERROR_BLOB;
   /* Offsets are 4-byte aligned by the compiler. */
   t->piece_offsets = (const uint32_t *)(blob + read_u32(blob + 32));
   t->piece_bytes = (const char *)(blob + read_u32(blob + 36));
@@ -43,9 +60,16 @@ int ms_tokenizer_init(ms_tokenizer *t, const uint8_t *blob, int64_t size) {
   t->sorted_ids = (const uint32_t *)(blob + read_u32(blob + 48));
   t->byte_ids = (const int32_t *)(blob + read_u32(blob + 52));
   t->merges = (const uint32_t *)(blob + read_u32(blob + 56));
-  t->num_merges = read_u32(blob + 60);
-  if ((t->kind != MS_TOKENIZER_SENTENCEPIECE && t->kind != MS_TOKENIZER_GPT2) ||
-      t->vocab_size <= 0 || t->piece_offsets[t->vocab_size] > (uint64_t)size)
+  /* Pieces are in order and inside the blob; the longest sizes buffers. */
+  t->max_piece_bytes = 0;
+  for (int32_t id = 0; id < t->vocab_size; ++id) {
+    uint32_t begin = t->piece_offsets[id], end = t->piece_offsets[id + 1];
+    if (end < begin)
+      return MS_TOKENIZER_ERROR_BLOB;
+    if (end - begin > t->max_piece_bytes)
+      t->max_piece_bytes = end - begin;
+  }
+  if (!table_fits(size, read_u32(blob + 36), t->piece_offsets[t->vocab_size]))
     return MS_TOKENIZER_ERROR_BLOB;
   return 0;
 }
@@ -97,7 +121,7 @@ static int32_t find_piece(const ms_tokenizer *t, const char *text, size_t len) {
     const char *piece = t->piece_bytes + t->piece_offsets[id];
     size_t piece_len = t->piece_offsets[id + 1] - t->piece_offsets[id];
     size_t common = piece_len < len ? piece_len : len;
-    int order = memcmp(piece, text, common);
+    int order = ms_memcmp(piece, text, common);
     if (order == 0)
       order = piece_len < len ? -1 : piece_len > len ? 1 : 0;
     if (order == 0)
@@ -146,8 +170,8 @@ static int64_t encode_sp_word(const ms_tokenizer *t, const char *text,
     if (best < 0)
       break;
     symbols[best].len += symbols[best + 1].len;
-    memmove(&symbols[best + 1], &symbols[best + 2],
-            (n - best - 2) * sizeof(symbol));
+    ms_memmove(&symbols[best + 1], &symbols[best + 2],
+               (n - best - 2) * sizeof(symbol));
     --n;
   }
   for (size_t i = 0; i < n; ++i) {
@@ -189,14 +213,14 @@ static int64_t encode_sentencepiece(const ms_tokenizer *t, const char *text,
   char *normalized = scratch;
   size_t m = 0;
   if (begin < end && (t->flags & 1)) {
-    memcpy(normalized, kSpace, 3);
+    ms_memcpy(normalized, kSpace, 3);
     m = 3;
   }
   for (size_t i = begin; i < end; ++i) {
     if (text[i] == ' ') {
       if (remove_extra && i > begin && text[i - 1] == ' ')
         continue;
-      memcpy(normalized + m, kSpace, 3);
+      ms_memcpy(normalized + m, kSpace, 3);
       m += 3;
     } else {
       normalized[m++] = text[i];
@@ -211,7 +235,7 @@ static int64_t encode_sentencepiece(const ms_tokenizer *t, const char *text,
   for (size_t i = 0; i < m;) {
     uint32_t cp;
     int clen = utf8_char((const unsigned char *)normalized + i, m - i, &cp);
-    int is_ws = clen == 3 && memcmp(normalized + i, kSpace, 3) == 0;
+    int is_ws = clen == 3 && ms_memcmp(normalized + i, kSpace, 3) == 0;
     if (i > 0 && is_ws && (!in_ws || !ws_runs)) {
       count = encode_sp_word(t, normalized + word, i - word, symbols, ids,
                              count, max_ids);
@@ -327,13 +351,16 @@ static int64_t encode_gpt2(const ms_tokenizer *t, const char *text, size_t len,
     uint32_t c;
     int clen = utf8_char(s + i, len - i, &c);
     size_t start = i, end = i;
-    static const char *const contractions[] = {"'s", "'t",  "'re", "'ve",
-                                               "'m", "'ll", "'d"};
+    static const struct {
+      char text[4];
+      size_t len;
+    } contractions[] = {{"'s", 2}, {"'t", 2},  {"'re", 3}, {"'ve", 3},
+                        {"'m", 2}, {"'ll", 3}, {"'d", 2}};
     int matched = 0;
     if (c == '\'')
       for (int k = 0; k < 7 && !matched; ++k) {
-        size_t n = strlen(contractions[k]);
-        if (len - i >= n && memcmp(text + i, contractions[k], n) == 0) {
+        size_t n = contractions[k].len;
+        if (len - i >= n && ms_memcmp(text + i, contractions[k].text, n) == 0) {
           end = i + n;
           matched = 1;
         }
@@ -433,7 +460,7 @@ int ms_tokenizer_decode(const ms_tokenizer *t, int32_t prev_id, int32_t id,
   if (t->kind == MS_TOKENIZER_GPT2) {
     if (len + 1 > cap)
       return -1;
-    memcpy(out, piece, len);
+    ms_memcpy(out, piece, len);
     n = len;
   } else if (t->types[id] == PIECE_BYTE) {
     /* <0xXX> stands for one raw byte. */
@@ -448,7 +475,7 @@ int ms_tokenizer_decode(const ms_tokenizer *t, int32_t prev_id, int32_t id,
   } else if (t->types[id] == PIECE_NORMAL ||
              t->types[id] == PIECE_USER_DEFINED) {
     for (size_t i = 0; i < len;) {
-      if (len - i >= 3 && memcmp(piece + i, kSpace, 3) == 0) {
+      if (len - i >= 3 && ms_memcmp(piece + i, kSpace, 3) == 0) {
         /* The dummy prefix of the first word after BOS is not text. */
         if (!(n == 0 && i == 0 && prev_id == t->bos_id && t->bos_id >= 0)) {
           if (n + 2 > cap)

@@ -4,14 +4,14 @@
  *
  * Greedy, temperature, top-k, top-p (nucleus) and repetition penalty, in
  * the order llama.cpp and Hugging Face apply them: penalty, then
- * temperature, then the truncations, then a draw.
+ * temperature, then the truncations, then a draw. Freestanding: the
+ * caller provides the scratch, candidates are ranked with an in-place heap.
  *
  *===----------------------------------------------------------------------===*/
 
-#include "sampler.h"
+#include "microscale/sampler.h"
 
-#include <math.h>
-#include <stdlib.h>
+#include "core/builtins.h"
 
 void ms_sampler_seed(ms_sampler *sampler, uint64_t seed) {
   sampler->rng_state = seed ? seed : 0x9E3779B97F4A7C15ull;
@@ -39,13 +39,48 @@ static int32_t argmax(const float *values, int64_t n) {
   return best;
 }
 
-/* Sorts candidate indices by descending probability (ties: lower id). */
-static const float *sort_keys;
-static int compare_candidates(const void *a, const void *b) {
-  int32_t ia = *(const int32_t *)a, ib = *(const int32_t *)b;
-  if (sort_keys[ia] != sort_keys[ib])
-    return sort_keys[ia] > sort_keys[ib] ? -1 : 1;
-  return ia < ib ? -1 : 1;
+/* Whether candidate a goes before candidate b: more probable first, then
+ * the lower id, a total order, so the choice never depends on how the
+ * candidates were sorted. */
+static int before(const float *p, int32_t a, int32_t b) {
+  return p[a] > p[b] || (p[a] == p[b] && a < b);
+}
+
+/* Restores a heap whose root is its last candidate in `before` order. */
+static void sift_down(int32_t *heap, int64_t n, int64_t i, const float *p) {
+  for (;;) {
+    int64_t last = i, left = 2 * i + 1, right = left + 1;
+    if (left < n && before(p, heap[last], heap[left]))
+      last = left;
+    if (right < n && before(p, heap[last], heap[right]))
+      last = right;
+    if (last == i)
+      return;
+    int32_t swap = heap[i];
+    heap[i] = heap[last];
+    heap[last] = swap;
+    i = last;
+  }
+}
+
+/* Moves the best `keep` of the n candidates in `order` to its front, best
+ * first: a heap of the kept ones whose root is the one to evict next, then
+ * a heap sort. O(n log keep), in place, no allocation. */
+static void select_best(int32_t *order, int64_t n, int64_t keep,
+                        const float *p) {
+  for (int64_t i = keep / 2 - 1; i >= 0; --i)
+    sift_down(order, keep, i, p);
+  for (int64_t i = keep; i < n; ++i)
+    if (before(p, order[i], order[0])) {
+      order[0] = order[i];
+      sift_down(order, keep, 0, p);
+    }
+  for (int64_t end = keep - 1; end > 0; --end) {
+    int32_t swap = order[0];
+    order[0] = order[end];
+    order[end] = swap;
+    sift_down(order, end, 0, p);
+  }
 }
 
 int32_t ms_sample(ms_sampler *sampler, float *logits, int64_t vocab,
@@ -72,17 +107,16 @@ int32_t ms_sample(ms_sampler *sampler, float *logits, int64_t vocab,
   float max_logit = logits[argmax(logits, vocab)];
   double total = 0.0;
   for (int64_t i = 0; i < vocab; ++i) {
-    p[i] = expf((logits[i] - max_logit) / sampler->temperature);
+    p[i] = ms_expf((logits[i] - max_logit) / sampler->temperature);
     total += p[i];
   }
   for (int64_t i = 0; i < vocab; ++i)
     p[i] = (float)(p[i] / total);
 
-  int64_t candidates = vocab;
   int32_t *order = sampler->indices;
-  int truncate = (sampler->top_k > 0 && sampler->top_k < vocab) ||
-                 (sampler->top_p > 0.0f && sampler->top_p < 1.0f);
-  if (!truncate) {
+  int top_k = sampler->top_k > 0 && sampler->top_k < vocab;
+  int top_p = sampler->top_p > 0.0f && sampler->top_p < 1.0f;
+  if (!top_k && !top_p) {
     float r = next_uniform(sampler), cumulative = 0.0f;
     for (int64_t i = 0; i < vocab; ++i) {
       cumulative += p[i];
@@ -91,13 +125,26 @@ int32_t ms_sample(ms_sampler *sampler, float *logits, int64_t vocab,
     }
     return argmax(p, vocab);
   }
-  for (int64_t i = 0; i < vocab; ++i)
-    order[i] = (int32_t)i;
-  sort_keys = p;
-  qsort(order, (size_t)vocab, sizeof(int32_t), compare_candidates);
-  if (sampler->top_k > 0 && sampler->top_k < candidates)
-    candidates = sampler->top_k;
-  if (sampler->top_p > 0.0f && sampler->top_p < 1.0f) {
+  /* A token less probable than (1 - top_p) / (vocab - 1) is never in the
+   * nucleus: all such tokens together hold less than 1 - top_p. Dropping
+   * them first keeps the sort to a few hundred candidates (llama2.c's
+   * trick). If none is left (a near-uniform distribution), keep all. */
+  int64_t filtered = 0;
+  if (top_p) {
+    float cutoff = (1.0f - sampler->top_p) / (float)(vocab - 1);
+    for (int64_t i = 0; i < vocab; ++i)
+      if (p[i] >= cutoff)
+        order[filtered++] = (int32_t)i;
+  }
+  if (filtered == 0) {
+    for (int64_t i = 0; i < vocab; ++i)
+      order[i] = (int32_t)i;
+    filtered = vocab;
+  }
+  int64_t candidates =
+      top_k && sampler->top_k < filtered ? sampler->top_k : filtered;
+  select_best(order, filtered, candidates, p);
+  if (top_p) {
     float cumulative = 0.0f;
     for (int64_t i = 0; i < candidates; ++i) {
       cumulative += p[order[i]];

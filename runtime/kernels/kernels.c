@@ -1,0 +1,131 @@
+/*===- kernels.c - the matrix and attention kernels of runtime.h -----------===*
+ *
+ * Part of the Microscale project.
+ *
+ * The two hot loops generated code calls. Both split their work over
+ * output channels or heads, never over a reduction, so every output is
+ * computed by the same sequence of operations whatever the thread count:
+ * results are bit-identical for any --threads. The linear layer's inner
+ * loop comes from the widest ISA kernel the CPU runs (kernels.h).
+ * Freestanding: threads come from ms_parallel_for (parallel.h), which the
+ * hosted runtime implements with a thread pool and firmware inline.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kernels/kernels.h"
+
+#include "core/builtins.h"
+#include "kernels/parallel.h"
+#include "microscale/runtime.h"
+
+const ms_kernel_isa ms_kernel_isas[] = {
+#if defined(__x86_64__)
+    {"avx512f", ms_x86_64_has_avx512f, ms_linear_channel_avx512f},
+    {"avx2+fma", ms_x86_64_has_avx2_fma, ms_linear_channel_avx2_fma},
+#endif
+    {"portable", 0, ms_linear_channel_portable},
+};
+const int ms_kernel_isa_count =
+    (int)(sizeof ms_kernel_isas / sizeof ms_kernel_isas[0]);
+
+static const ms_kernel_isa *chosen_isa;
+
+const ms_kernel_isa *ms_kernels_current_isa(void) {
+  if (!chosen_isa) {
+    int i = 0;
+    while (ms_kernel_isas[i].available && !ms_kernel_isas[i].available())
+      ++i;
+    chosen_isa = &ms_kernel_isas[i];
+  }
+  return chosen_isa;
+}
+
+void ms_kernels_use_isa(const ms_kernel_isa *isa) { chosen_isa = isa; }
+
+typedef struct {
+  const float *x, *w, *bias;
+  float *y;
+  int64_t rows, in, out;
+  /* Chosen by the calling thread, so workers never race on the choice. */
+  ms_linear_channel_fn channel;
+} linear_job;
+
+static void linear_range(void *context, int64_t begin, int64_t end) {
+  const linear_job *job = context;
+  /* Output channel outer, token inner: a weight row is read from memory
+   * once per call and reused by every token of a prefill. */
+  for (int64_t o = begin; o < end; ++o)
+    job->channel(job->x, job->rows, job->in, job->w + o * job->in,
+                 job->bias ? job->bias[o] : 0.0f, job->y + o, job->out);
+}
+
+void ms_linear_f32(const float *x, int64_t rows, int64_t in, const float *w,
+                   int64_t out, const float *bias, float *y) {
+  linear_job job = {x,    w,  bias, y,
+                    rows, in, out,  ms_kernels_current_isa()->linear_channel};
+  /* Small products are not worth waking the pool. */
+  if (rows * in * out < 32 * 1024) {
+    linear_range(&job, 0, out);
+    return;
+  }
+  ms_parallel_for(out, linear_range, &job);
+}
+
+typedef struct {
+  const float *q, *k, *v;
+  float *out, *scratch;
+  int64_t n, pos, heads, kv_heads, head_dim;
+  float scale;
+} attention_job;
+
+static void attention_range(void *context, int64_t begin, int64_t end) {
+  const attention_job *job = context;
+  int64_t features = job->heads * job->head_dim;
+  int64_t kv_features = job->kv_heads * job->head_dim;
+  int64_t group = job->heads / job->kv_heads;
+  int64_t positions = job->pos + job->n;
+  for (int64_t h = begin; h < end; ++h) {
+    float *scores = job->scratch + h * positions;
+    int64_t kv_offset = (h / group) * job->head_dim;
+    for (int64_t r = 0; r < job->n; ++r) {
+      const float *query = job->q + r * features + h * job->head_dim;
+      int64_t visible = job->pos + r + 1; /* causal */
+      float max_score = -MS_INFINITY;
+      for (int64_t p = 0; p < visible; ++p) {
+        scores[p] = ms_dot_portable(query, job->k + p * kv_features + kv_offset,
+                                    job->head_dim) *
+                    job->scale;
+        if (scores[p] > max_score)
+          max_score = scores[p];
+      }
+      float total = 0.0f;
+      for (int64_t p = 0; p < visible; ++p) {
+        scores[p] = ms_expf(scores[p] - max_score);
+        total += scores[p];
+      }
+      float inv_total = 1.0f / total;
+      float *dst = job->out + r * features + h * job->head_dim;
+      for (int64_t d = 0; d < job->head_dim; ++d)
+        dst[d] = 0.0f;
+      for (int64_t p = 0; p < visible; ++p) {
+        const float *value = job->v + p * kv_features + kv_offset;
+        float weight = scores[p] * inv_total;
+        for (int64_t d = 0; d < job->head_dim; ++d)
+          dst[d] += weight * value[d];
+      }
+    }
+  }
+}
+
+void ms_attention_f32(const float *q, const float *k_cache,
+                      const float *v_cache, int64_t n, int64_t pos,
+                      int64_t num_heads, int64_t num_kv_heads, int64_t head_dim,
+                      float scale, float *out, float *scratch) {
+  attention_job job = {q,   k_cache,   v_cache,      out,      scratch, n,
+                       pos, num_heads, num_kv_heads, head_dim, scale};
+  if (n * (pos + n) * num_heads * head_dim < 16 * 1024) {
+    attention_range(&job, 0, num_heads);
+    return;
+  }
+  ms_parallel_for(num_heads, attention_range, &job);
+}

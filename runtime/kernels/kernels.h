@@ -1,0 +1,88 @@
+/*===- kernels.h - the per-ISA microkernels behind runtime.h ---------------===*
+ *
+ * Part of the Microscale project.
+ *
+ * ms_linear_f32 (kernels.c) splits its output channels over the threads
+ * and hands each channel to the linear kernel of one instruction set: a
+ * portable C one, always built, and vector ones for the ISAs of the target
+ * (x86_64/ today; NEON and Cortex-M files go beside them). Each vector
+ * kernel is unit-tested against the portable one.
+ *
+ * A kernel must compute every output with the same sequence of operations
+ * whatever `rows` is, so a token's result does not depend on how many
+ * tokens share a call (prefill chunks give decode's logits) nor on the
+ * thread count.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef MICROSCALE_RUNTIME_KERNELS_KERNELS_H
+#define MICROSCALE_RUNTIME_KERNELS_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One output channel of a linear layer for `rows` tokens:
+ * y[r * y_stride] = dot(x[r * in .. r * in + in), w[0 .. in)) + bias. */
+typedef void (*ms_linear_channel_fn)(const float *x, int64_t rows, int64_t in,
+                                     const float *w, float bias, float *y,
+                                     int64_t y_stride);
+
+typedef struct ms_kernel_isa {
+  const char *name;
+  /* Whether this CPU (and its OS) can run the kernels; NULL: always. */
+  int (*available)(void);
+  ms_linear_channel_fn linear_channel;
+} ms_kernel_isa;
+
+/* The ISAs built into this runtime, widest first; the portable one last. */
+extern const ms_kernel_isa ms_kernel_isas[];
+extern const int ms_kernel_isa_count;
+
+/* The ISA ms_linear_f32 uses: the widest available unless a test chose
+ * another with ms_kernels_use_isa. */
+const ms_kernel_isa *ms_kernels_current_isa(void);
+
+/* Makes ms_linear_f32 use `isa` (NULL: back to the widest available), so
+ * tests can run every ISA the machine has. Not thread-safe; call it
+ * between forward passes. */
+void ms_kernels_use_isa(const ms_kernel_isa *isa);
+
+/* The portable dot product, which attention uses on every target: eight
+ * fixed partial sums, vectorizable without reassociating, and the same
+ * order on every call. Inline so attention's loops keep it inlined. */
+static inline float ms_dot_portable(const float *a, const float *b, int64_t n) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k)
+      s[k] += a[i + k] * b[i + k];
+  float tail = 0.0f;
+  for (; i < n; ++i)
+    tail += a[i] * b[i];
+  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) +
+         tail;
+}
+
+void ms_linear_channel_portable(const float *x, int64_t rows, int64_t in,
+                                const float *w, float bias, float *y,
+                                int64_t y_stride);
+
+#if defined(__x86_64__)
+int ms_x86_64_has_avx2_fma(void);
+int ms_x86_64_has_avx512f(void);
+void ms_linear_channel_avx2_fma(const float *x, int64_t rows, int64_t in,
+                                const float *w, float bias, float *y,
+                                int64_t y_stride);
+void ms_linear_channel_avx512f(const float *x, int64_t rows, int64_t in,
+                               const float *w, float bias, float *y,
+                               int64_t y_stride);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MICROSCALE_RUNTIME_KERNELS_KERNELS_H */
