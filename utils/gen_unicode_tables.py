@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes runtime/src/unicode_tables.c: the Unicode letter (L*) and number
+"""Writes runtime/core/unicode_tables.c: the Unicode letter (L*) and number
 (N*) classes GPT-2 pretokenization uses (\\p{L}, \\p{N}), as sorted
 inclusive code point ranges, from Python's unicodedata.
 
-  utils/gen_unicode_tables.py > runtime/src/unicode_tables.c
+  utils/gen_unicode_tables.py > runtime/core/unicode_tables.c
 """
 import sys
 import unicodedata
