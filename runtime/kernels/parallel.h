@@ -20,9 +20,9 @@ extern "C" {
 /* Work on items [begin, end) of a parallel loop. */
 typedef void (*ms_range_fn)(void *context, int64_t begin, int64_t end);
 
-/* Runs fn over [0, count) split into one contiguous chunk per thread; the
- * calling thread takes the first chunk. Returns when every chunk is done.
- * The split depends only on count and the thread count. */
+/* Runs fn over [0, count), split into contiguous chunks that the calling
+ * thread and the pool's workers take as they come. Returns when every
+ * chunk is done. The split depends only on count and the thread count. */
 void ms_parallel_for(int64_t count, ms_range_fn fn, void *context);
 
 /* Number of threads ms_parallel_for uses (1 without threads). */
