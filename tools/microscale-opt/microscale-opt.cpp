@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Conversion/Passes.h"
+#include "microscale/Dialect/Kernel/IR/KernelOps.h"
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
@@ -18,7 +19,8 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry
-      .insert<mlir::microscale::llm::LLMDialect,
+      .insert<mlir::microscale::kernel::KernelDialect,
+              mlir::microscale::llm::LLMDialect,
               mlir::microscale::onnx::ONNXDialect, mlir::func::FuncDialect>();
   mlir::microscale::llm::registerLLMPasses();
   mlir::microscale::registerConversionPasses();
