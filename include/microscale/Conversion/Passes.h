@@ -7,6 +7,8 @@
 #ifndef MICROSCALE_CONVERSION_PASSES_H
 #define MICROSCALE_CONVERSION_PASSES_H
 
+#include "microscale/Dialect/Kernel/IR/KernelOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

@@ -51,4 +51,30 @@ def ConvertLLMToStandardPass
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// kernel ops to runtime calls
+//===----------------------------------------------------------------------===//
+
+def ConvertKernelToCallsPass
+    : Pass<"convert-kernel-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Replace kernel ops by calls to the runtime's kernels";
+  let description = [{
+    Each `kernel` op becomes a `func.call` to the runtime symbol that the
+    kernel table lists for the op, its element type, its weight's element
+    type and its weight encoding. The table is generated from
+    `runtime/include/microscale/kernels.def`, the same file runtime.h
+    declares the C functions from, so the two cannot disagree. Buffers are
+    passed as pointers, sizes as explicit `i64` (the ABI's `int64_t`, also
+    on 32-bit targets), floats as `f32`.
+
+    An op no table entry matches is an error naming the op and its types.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // MICROSCALE_CONVERSION_PASSES_TD
