@@ -18,10 +18,12 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry
-      .insert<mlir::microscale::kernel::KernelDialect,
-              mlir::microscale::llm::LLMDialect,
-              mlir::microscale::onnx::ONNXDialect, mlir::func::FuncDialect>();
+  registry.insert<mlir::microscale::kernel::KernelDialect,
+                  mlir::microscale::llm::LLMDialect,
+                  mlir::microscale::onnx::ONNXDialect,
+                  mlir::arith::ArithDialect, mlir::func::FuncDialect,
+                  mlir::LLVM::LLVMDialect, mlir::math::MathDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
   mlir::microscale::llm::registerLLMPasses();
   mlir::microscale::registerConversionPasses();
   mlir::registerCanonicalizerPass();

@@ -52,6 +52,39 @@ def ConvertLLMToStandardPass
 }
 
 //===----------------------------------------------------------------------===//
+// Memory planning
+//===----------------------------------------------------------------------===//
+
+def PlanMemoryPass : Pass<"microscale-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Place every buffer in one statically sized arena";
+  let description = [{
+    The generated program allocates nothing at run time. This pass replaces
+    every statically shaped `memref.alloc` of the (one) function that has
+    them, and every uninitialized mutable `memref.global` (the KV caches), by
+    a `memref.view` into one arena global, `ms_arena` (placed in .bss,
+    64-byte aligned).
+
+    An allocation lives from the first to the last top-level op of its
+    function that uses it (directly or through a view); buffers whose
+    lifetimes do not overlap share bytes, placed largest first at the lowest
+    free aligned offset (MemoryPlan.h). Globals persist across calls, so
+    they follow the planned buffers, each in bytes of its own, in module
+    order.
+
+    Records the arena size as the module attribute `ms.arena_bytes`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+  let statistics = [
+    Statistic<"arenaBytes", "arena-bytes", "Bytes of the arena">,
+    Statistic<"plannedBuffers", "planned-buffers",
+              "Buffers with a planned lifetime">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // kernel ops to runtime calls
 //===----------------------------------------------------------------------===//
 
