@@ -26,6 +26,7 @@ int main(int argc, char **argv) {
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
   mlir::microscale::llm::registerLLMPasses();
   mlir::microscale::registerConversionPasses();
+  mlir::microscale::registerLLMToStandardPipeline();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

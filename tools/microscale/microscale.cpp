@@ -471,7 +471,7 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   ConvertLLMToStandardPassOptions lowering;
   lowering.maxTokens = maxTokens;
   lowering.maxContext = maxContext;
-  pm.addPass(createConvertLLMToStandardPass(lowering));
+  buildLLMToStandardPipeline(pm, lowering);
   if (failed(pm.run(*module)))
     return 1;
   auto facts = [&](StringRef name) {

@@ -18,6 +18,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
 namespace mlir::microscale {
 
 #define GEN_PASS_DECL
@@ -25,6 +29,15 @@ namespace mlir::microscale {
 
 #define GEN_PASS_REGISTRATION
 #include "microscale/Conversion/Passes.h.inc"
+
+/// Adds the passes that take a raised llm module to the upstream dialects
+/// the emitter lowers: convert-llm-to-standard, microscale-plan-memory,
+/// convert-kernel-to-calls.
+void buildLLMToStandardPipeline(OpPassManager &pm,
+                                const ConvertLLMToStandardPassOptions &options);
+
+/// Registers buildLLMToStandardPipeline as `microscale-llm-to-standard`.
+void registerLLMToStandardPipeline();
 
 } // namespace mlir::microscale
 

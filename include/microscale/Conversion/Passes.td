@@ -2,6 +2,10 @@
 //
 // Part of the Microscale project.
 //
+// From a raised llm module to upstream dialects the emitter lowers to LLVM,
+// in three steps (buildLLMToStandardPipeline runs them in this order):
+// convert-llm-to-standard, microscale-plan-memory, convert-kernel-to-calls.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef MICROSCALE_CONVERSION_PASSES_TD
@@ -9,27 +13,37 @@
 
 include "mlir/Pass/PassBase.td"
 
+//===----------------------------------------------------------------------===//
+// llm to loops, buffers and kernel ops
+//===----------------------------------------------------------------------===//
+
 def ConvertLLMToStandardPass
     : Pass<"convert-llm-to-standard", "::mlir::ModuleOp"> {
-  let summary = "Lower a raised llm module to loops, buffers and kernel calls";
+  let summary = "Lower a raised llm module to loops, buffers and kernel ops";
   let description = [{
     Replaces the `llm` entry function with the generated program's
     `ms_forward(tokens, n, pos) -> logits` (see runtime/include/microscale/
     runtime.h), written in upstream dialects (func, scf, arith, math,
-    memref) plus calls to the runtime's microkernels for the matrix
-    products and attention.
+    memref) plus `kernel` ops for the matrix products and attention.
 
-    Memory is planned statically: every activation and scratch buffer is a
-    view into one arena global (`ms_arena`, placed in .bss) at an offset
-    chosen by a lifetime-aware planner, sized for `max-tokens` tokens per
-    call; the KV cache (`max-context` positions per layer) follows the
-    activations. Weights become constant globals holding the original
-    resource blobs (no copy). Elementwise work is generated as loops fused
-    per op: norms in one pass per row, RoPE in place of a copy, the MLP
-    activation fused with the gating product, residual adds.
+    One conversion pattern per llm op, driven by a full dialect conversion.
+    The type converter maps an activation `tensor<?x?xFxf32>` to its buffer,
+    a flat `memref<(max_tokens * F) x f32>` (`n`, the number of tokens of
+    this call, is the only dynamic quantity), the token ids to the
+    `memref<max_tokens x i32>` argument, and a weight tensor to its storage
+    by its encoding (today: dense, the flat tensor); a new weight encoding is
+    a case in `convertWeightType`.
 
-    The module records `ms.arena_bytes`, `ms.weight_bytes`, `ms.max_tokens`
-    and `ms.max_context` for the emitter.
+    Every activation and scratch buffer is a `memref.alloc` and each layer's
+    KV cache (`max-context` positions) an uninitialized mutable
+    `memref.global`; `microscale-plan-memory` then places them all in one
+    arena. Weights become constant globals holding the original resource
+    blobs (no copy). Elementwise work is generated as loops fused per op:
+    norms in one pass per row, RoPE in place of a copy, the MLP activation
+    fused with the gating product, residual adds.
+
+    The module records `ms.weight_bytes`, `ms.max_tokens` and
+    `ms.max_context` for the emitter.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -38,6 +52,7 @@ def ConvertLLMToStandardPass
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::microscale::kernel::KernelDialect",
   ];
   let options = [
     Option<"maxTokens", "max-tokens", "int64_t", "64",
@@ -46,7 +61,6 @@ def ConvertLLMToStandardPass
            "KV-cache positions (default: the model's max_context)">,
   ];
   let statistics = [
-    Statistic<"arenaBytes", "arena-bytes", "Bytes of the arena">,
     Statistic<"weightBytes", "weight-bytes", "Bytes of constant weights">,
   ];
 }
