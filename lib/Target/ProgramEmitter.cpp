@@ -2,8 +2,9 @@
 //
 // Part of the Microscale project.
 //
-// Takes the module `convert-llm-to-standard` produced down the upstream
-// conversions to the LLVM dialect, translates it to LLVM IR, adds the data
+// Takes the module `microscale-compile-pipeline` produced (the LLVM
+// dialect plus the facts the lowering recorded), translates it to LLVM IR,
+// adds the data
 // the runtime reads (the `ms_model` descriptor and the tokenizer blob),
 // optimizes for the target and emits an object.
 //
@@ -12,19 +13,9 @@
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
 #include "microscale/Target/Target.h"
 
-#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
-#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
-#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
-#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
-#include "mlir/Conversion/MathToLibm/MathToLibm.h"
-#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -71,32 +62,6 @@ mlir::microscale::translateProgram(ModuleOp module, llvm::LLVMContext &context,
     module->removeAttr(attr.getName());
 
   llvm::DataLayout dataLayout = machine.createDataLayout();
-  unsigned indexBits = dataLayout.getPointerSizeInBits();
-  PassManager pm(module.getContext());
-  // --mlir-print-ir-after-all and friends reach this pipeline too.
-  if (failed(applyPassManagerCLOptions(pm)))
-    return makeError("invalid pass manager options");
-  pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  ArithToLLVMConversionPassOptions arithOptions;
-  arithOptions.indexBitwidth = indexBits;
-  pm.addPass(createArithToLLVMConversionPass(arithOptions));
-  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
-  memrefOptions.indexBitwidth = indexBits;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
-  ConvertFuncToLLVMPassOptions funcOptions;
-  funcOptions.indexBitwidth = indexBits;
-  // Plain C calling convention: memrefs of static shape are bare pointers.
-  funcOptions.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
-  ConvertControlFlowToLLVMPassOptions cfOptions;
-  cfOptions.indexBitwidth = indexBits;
-  pm.addPass(createConvertControlFlowToLLVMPass(cfOptions));
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  if (failed(pm.run(module)))
-    return makeError("lowering to the LLVM dialect failed");
-
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =

@@ -14,6 +14,7 @@
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
 #include "microscale/Import/ONNXImporter.h"
+#include "microscale/Pipelines/Pipelines.h"
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Target/Target.h"
 #include "microscale/Tokenizer/TokenizerTables.h"
@@ -103,12 +104,11 @@ cl::opt<std::string> compileInput(cl::Positional,
                                   cl::Required, cl::sub(compileCmd));
 cl::opt<std::string> compileOutput("o", cl::desc("Output file"), cl::Required,
                                    cl::sub(compileCmd));
-enum class EmitKind { Exe, Obj, Asm, LLVMIR, MLIR };
 cl::opt<EmitKind> emitKind(
-    "emit", cl::desc("What to write"), cl::init(EmitKind::Exe),
-    cl::values(clEnumValN(EmitKind::Exe, "exe", "static executable"),
-               clEnumValN(EmitKind::Obj, "obj", "object file"),
-               clEnumValN(EmitKind::Asm, "asm", "assembly"),
+    "emit", cl::desc("What to write"), cl::init(EmitKind::Executable),
+    cl::values(clEnumValN(EmitKind::Executable, "exe", "static executable"),
+               clEnumValN(EmitKind::Object, "obj", "object file"),
+               clEnumValN(EmitKind::Assembly, "asm", "assembly"),
                clEnumValN(EmitKind::LLVMIR, "llvm-ir", "optimized LLVM IR"),
                clEnumValN(EmitKind::MLIR, "mlir",
                           "the lowered MLIR module before LLVM")),
@@ -417,42 +417,22 @@ int runPerplexity(MLIRContext &context) {
   return 0;
 }
 
-/// Writes `emit` to `path` through a temporary file, so a failure never
-/// leaves a partial output.
-llvm::Error writeAtomically(StringRef path,
-                            llvm::function_ref<llvm::Error(StringRef)> emit) {
-  llvm::SmallString<256> temporary;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", temporary))
-    return llvm::createStringError(ec, "cannot create '" + path + "'");
-  if (llvm::Error error = emit(temporary)) {
-    llvm::sys::fs::remove(temporary);
-    return error;
+/// The flags that shaped the program, for its descriptor. The output name
+/// does not shape it, so the same model and flags give the same bytes
+/// wherever they are written.
+std::string buildFlagsOf(int argc, char **argv) {
+  std::string flags;
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg = argv[i];
+    if (arg == "-o" && i + 1 < argc) {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-o"))
+      continue;
+    flags += (flags.empty() ? "" : " ") + arg.str();
   }
-  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
-    llvm::sys::fs::remove(temporary);
-    return llvm::createStringError(ec, "cannot write '" + path + "'");
-  }
-  return llvm::Error::success();
-}
-
-/// Opens `path` for writing and lets `write` fill it.
-llvm::Error
-writeFile(StringRef path,
-          llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return llvm::createStringError(ec, "cannot write '" + path + "'");
-  return write(os);
-}
-
-/// writeFile through a temporary file, as writeAtomically does.
-llvm::Error writeFileAtomically(
-    StringRef path,
-    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write) {
-  return writeAtomically(
-      path, [&](StringRef temporary) { return writeFile(temporary, write); });
+  return flags;
 }
 
 int runCompile(MLIRContext &context, int argc, char **argv) {
@@ -465,135 +445,31 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   if (!model)
     return fail(compileInput + ": not a raised model (no #llm.model)");
 
-  PassManager pm(&context);
-  if (failed(applyPassManagerCLOptions(pm)))
-    return 1;
-  ConvertLLMToStandardPassOptions lowering;
-  lowering.maxTokens = maxTokens;
-  lowering.maxContext = maxContext;
-  buildLLMToStandardPipeline(pm, lowering);
-  if (failed(pm.run(*module)))
-    return 1;
-  auto facts = [&](StringRef name) {
-    return (*module)->getAttrOfType<IntegerAttr>(name).getInt();
-  };
-  int64_t weightBytes = facts("ms.weight_bytes");
-  int64_t arenaBytes = facts("ms.arena_bytes");
-  int64_t contextPositions = facts("ms.max_context");
-
-  auto printSizes = [&]() {
-    llvm::errs() << "weights: " << weightBytes << " bytes (read-only data)\n"
-                 << "arena:   " << arenaBytes
-                 << " bytes (activations, scratch, KV cache for "
-                 << contextPositions << " positions)\n"
-                 << "RAM:     " << weightBytes + arenaBytes
-                 << " bytes (arena + weights paged in from the program)\n";
-  };
-  if (emitKind == EmitKind::MLIR) {
-    printSizes();
-    auto error = writeFileAtomically(
-        compileOutput, [&](llvm::raw_pwrite_stream &os) -> llvm::Error {
-          OpPrintingFlags flags;
-          flags.elideLargeResourceString(64);
-          module->print(os, flags);
-          return llvm::Error::success();
-        });
-    return error ? fail(llvm::toString(std::move(error))) : 0;
-  }
-
-  TargetOptions targetOptions;
-  targetOptions.triple = targetTriple;
-  targetOptions.cpu = targetCpu;
-  targetOptions.features = targetFeatures;
-  targetOptions.optLevel = optLevel;
-  auto backend = getTargetBackend(targetOptions);
-  if (!backend)
-    return fail(llvm::toString(backend.takeError()));
-  auto machine = (*backend)->createTargetMachine(targetOptions);
-  if (!machine)
-    return fail(llvm::toString(machine.takeError()));
-
-  ProgramInfo info;
-  // The flags that shaped the program; the output name does not, so the
-  // same model and flags give the same bytes wherever they are written.
-  for (int i = 1; i < argc; ++i) {
-    StringRef arg = argv[i];
-    if (arg == "-o" && i + 1 < argc) {
-      ++i;
-      continue;
-    }
-    if (arg.starts_with("-o"))
-      continue;
-    info.buildFlags += (info.buildFlags.empty() ? "" : " ") + arg.str();
-  }
-  // The tokenizer recorded at raising, relative to the model's folder.
-  std::vector<uint8_t> tokenizerBlob;
-  if (!model.getTokenizer().empty()) {
-    llvm::SmallString<256> path(model.getTokenizer());
-    if (llvm::sys::path::is_relative(path)) {
-      auto dir = (*module)->getAttrOfType<StringAttr>("onnx.model_dir");
-      path = dir ? dir.getValue()
-                 : llvm::sys::path::parent_path(compileInput.getValue());
-      llvm::sys::path::append(path, model.getTokenizer());
-    }
-    auto blob = buildTokenizerBlob(path);
-    if (!blob)
-      return fail(llvm::toString(blob.takeError()));
-    tokenizerBlob = std::move(*blob);
-    // Header field 3 is the vocabulary size (tokenizer.h).
-    uint32_t tokenizerVocab;
-    std::memcpy(&tokenizerVocab, tokenizerBlob.data() + 12, 4);
-    if (tokenizerVocab != model.getVocabSize())
-      return fail(path + ": the tokenizer has " + llvm::Twine(tokenizerVocab) +
-                  " tokens but the model's vocabulary is " +
-                  llvm::Twine(model.getVocabSize()));
-  } else {
+  CompileOptions options;
+  options.target.triple = targetTriple;
+  options.target.cpu = targetCpu;
+  options.target.features = targetFeatures;
+  options.target.optLevel = optLevel;
+  options.emit = emitKind;
+  options.maxTokens = maxTokens;
+  options.maxContext = maxContext;
+  options.runtimeDir = runtimeDir;
+  options.modelDir = llvm::sys::path::parent_path(compileInput.getValue());
+  options.buildFlags = buildFlagsOf(argc, argv);
+  if (model.getTokenizer().empty() && emitKind != EmitKind::MLIR)
     llvm::WithColor::warning(llvm::errs(), "microscale")
         << "no tokenizer found next to the model (pass --tokenizer); the "
            "program can run ids but not generate text or score files\n";
-  }
-  llvm::LLVMContext llvmContext;
-  auto llvmModule = translateProgram(*module, llvmContext, **machine, info,
-                                     tokenizerBlob, optLevel);
-  if (!llvmModule)
-    return fail(llvm::toString(llvmModule.takeError()));
-
-  llvm::Error error = [&]() -> llvm::Error {
-    switch (emitKind) {
-    case EmitKind::LLVMIR:
-      return writeFileAtomically(
-          compileOutput, [&](llvm::raw_pwrite_stream &os) -> llvm::Error {
-            (*llvmModule)->print(os, nullptr);
-            return llvm::Error::success();
-          });
-    case EmitKind::Obj:
-    case EmitKind::Asm:
-      return writeFileAtomically(
-          compileOutput, [&](llvm::raw_pwrite_stream &os) {
-            return emitObject(**llvmModule, **machine, os,
-                              emitKind == EmitKind::Asm);
-          });
-    case EmitKind::Exe:
-    case EmitKind::MLIR:
-      break;
-    }
-    return writeAtomically(compileOutput, [&](StringRef path) -> llvm::Error {
-      llvm::SmallString<256> object;
-      if (std::error_code ec =
-              llvm::sys::fs::createTemporaryFile("microscale", "o", object))
-        return llvm::createStringError(ec, "cannot create a temporary file");
-      llvm::FileRemover removeObject(object);
-      if (llvm::Error e = writeFile(object, [&](llvm::raw_pwrite_stream &os) {
-            return emitObject(**llvmModule, **machine, os);
-          }))
-        return e;
-      return (*backend)->linkExecutable(
-          {std::string(object)}, (*backend)->runtimeLibrary(runtimeDir), path);
-    });
-  }();
-  if (error)
-    return fail(llvm::toString(std::move(error)));
-  printSizes();
+  auto result = compile(*module, options, compileOutput);
+  if (!result)
+    return fail(llvm::toString(result.takeError()));
+  llvm::errs() << "weights: " << result->weightBytes
+               << " bytes (read-only data)\n"
+               << "arena:   " << result->arenaBytes
+               << " bytes (activations, scratch, KV cache for "
+               << result->maxContext << " positions)\n"
+               << "RAM:     " << result->weightBytes + result->arenaBytes
+               << " bytes (arena + weights paged in from the program)\n";
   return 0;
 }
 } // namespace

@@ -31,13 +31,10 @@ namespace mlir::microscale {
 #include "microscale/Conversion/Passes.h.inc"
 
 /// Adds the passes that take a raised llm module to the upstream dialects
-/// the emitter lowers: convert-llm-to-standard, microscale-plan-memory,
-/// convert-kernel-to-calls.
-void buildLLMToStandardPipeline(OpPassManager &pm,
-                                const ConvertLLMToStandardPassOptions &options);
-
-/// Registers buildLLMToStandardPipeline as `microscale-llm-to-standard`.
-void registerLLMToStandardPipeline();
+/// the emitter lowers, in the order they need: convert-llm-to-standard,
+/// microscale-plan-memory, convert-kernel-to-calls.
+void addLLMToStandardPasses(OpPassManager &pm,
+                            const ConvertLLMToStandardPassOptions &options);
 
 } // namespace mlir::microscale
 

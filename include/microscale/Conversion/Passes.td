@@ -3,7 +3,7 @@
 // Part of the Microscale project.
 //
 // From a raised llm module to upstream dialects the emitter lowers to LLVM,
-// in three steps (buildLLMToStandardPipeline runs them in this order):
+// in three steps (addLLMToStandardPasses adds them in this order):
 // convert-llm-to-standard, microscale-plan-memory, convert-kernel-to-calls.
 //
 //===----------------------------------------------------------------------===//

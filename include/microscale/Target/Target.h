@@ -71,9 +71,9 @@ struct ProgramInfo {
   std::string buildFlags;
 };
 
-/// Lowers a module produced by `convert-llm-to-standard` to the LLVM
-/// dialect (in place), translates it, adds the `ms_model` descriptor and
-/// the tokenizer blob, and optimizes it for `machine`.
+/// Translates a module `microscale-compile-pipeline` lowered to the LLVM
+/// dialect, adds the `ms_model` descriptor and the tokenizer blob, and
+/// optimizes it for `machine`. Strips the module's own attributes.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateProgram(ModuleOp module, llvm::LLVMContext &context,
                  llvm::TargetMachine &machine, const ProgramInfo &info,

@@ -29,7 +29,8 @@ inferResultTypes(llvm::StringRef opType, DictionaryAttr attributes,
                  llvm::ArrayRef<InferenceInput> inputs, unsigned numOutputs,
                  int64_t opset);
 
-/// True for the ONNX op types the importer knows.
+/// True for the ONNX op types the importer knows: exactly those that
+/// inferResultTypes has a rule for.
 bool isSupportedOpType(llvm::StringRef opType);
 
 } // namespace mlir::microscale::onnx_import

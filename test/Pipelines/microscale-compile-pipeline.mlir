@@ -1,36 +1,25 @@
-// RUN: microscale-opt %s --microscale-llm-to-standard=max-tokens=4 | FileCheck %s
+// RUN: microscale-opt %s --microscale-compile-pipeline="max-tokens=4 index-bitwidth=64" | FileCheck %s
+// RUN: microscale-opt %s --microscale-compile-pipeline="max-tokens=4 index-bitwidth=32" | FileCheck %s --check-prefix=I32
+// RUN: microscale-opt %s --microscale-llm-to-standard-pipeline="max-tokens=4" | microscale-opt --microscale-standard-to-llvm-pipeline | FileCheck %s
 
-// The three passes together on a one-layer model with every op. Sizes:
-// hidden 8, 2 heads of 4, 1 kv head, MLP 12, vocab 16, context 32, 4 tokens
-// per call.
+// What `microscale compile` runs before translation, reproduced from a raised
+// module: everything ends in the LLVM dialect, the facts the emitter reads
+// stay on the module, and kernels are plain C calls.
 
-// The arena: activations and scratch packed by lifetime (640 bytes here),
-// then the K and V caches of 32 positions x 4 floats (512 bytes each).
-// CHECK: module attributes {{{.*}}ms.arena_bytes = 1664 : i64, ms.max_context = 32 : i64, ms.max_tokens = 4 : i64, ms.weight_bytes = 2208 : i64}
-// CHECK: memref.global "private" @ms_arena : memref<1664xi8> = uninitialized {alignment = 64 : i64}
-// Weights are flat constant globals.
-// CHECK: memref.global "private" constant @ms_w_0 : memref<128xf32> = dense<1.000000e+00> {alignment = 64 : i64}
-// CHECK: func.func private @ms_linear_f32(!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
-// CHECK: func.func private @ms_attention_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, f32, !llvm.ptr, !llvm.ptr)
-// CHECK-LABEL: func.func @ms_forward(%arg0: memref<4xi32>, %arg1: index, %arg2: index) -> !llvm.ptr
-// CHECK-NOT: memref.alloc
-// The caches are views at the end of the arena.
-// CHECK: %[[KEY_OFFSET:.*]] = arith.constant 640 : index
-// CHECK: memref.view %{{.*}}[%[[KEY_OFFSET]]][] : memref<1664xi8> to memref<128xf32>
-// CHECK: %[[VALUE_OFFSET:.*]] = arith.constant 1152 : index
-// CHECK: memref.view %{{.*}}[%[[VALUE_OFFSET]]][] : memref<1664xi8> to memref<128xf32>
-// CHECK: call @ms_attention_f32
-// SwiGLU: two projections, the fused activation, the down projection.
-// CHECK: call @ms_linear_f32
-// CHECK: call @ms_linear_f32
-// CHECK: math.exp
-// CHECK: call @ms_linear_f32
-// The logits projection, then its buffer's address is returned.
-// CHECK: call @ms_linear_f32
-// CHECK: return %{{.*}} : !llvm.ptr
-// CHECK-NOT: memref.alloc
-// CHECK-NOT: kernel.
-// CHECK-NOT: {{ llm\.}}
+// CHECK: module attributes {{{.*}}ms.arena_bytes = {{[0-9]+}} : i64, ms.max_context = 32 : i64, ms.max_tokens = 4 : i64, ms.weight_bytes = 2208 : i64}
+// CHECK-DAG: llvm.mlir.global private @ms_arena()
+// CHECK-DAG: llvm.func @ms_linear_f32(!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
+// CHECK-DAG: llvm.func @ms_attention_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, f32, !llvm.ptr, !llvm.ptr)
+// CHECK-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> !llvm.ptr
+// CHECK: llvm.call @ms_linear_f32
+// CHECK: llvm.call @ms_attention_f32
+// CHECK-NOT: memref.
+// CHECK-NOT: scf.
+// CHECK-NOT: llm.
+
+// On a 32-bit target indices are 32 bits; the runtime ABI's int64_t stays i64.
+// I32-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i32, %{{.*}}: i32) -> !llvm.ptr
+// I32: llvm.call @ms_linear_f32({{.*}}) : (!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()
 
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
