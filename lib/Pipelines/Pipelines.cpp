@@ -6,6 +6,7 @@
 
 #include "microscale/Pipelines/Pipelines.h"
 #include "microscale/Conversion/Passes.h"
+#include "microscale/Dialect/LLM/Transforms/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -24,6 +25,9 @@ using namespace mlir::microscale;
 void mlir::microscale::buildLLMToStandardPipeline(OpPassManager &pm,
                                                   int64_t maxTokens,
                                                   int64_t maxContext) {
+  // Blocks are the units compression edits; the lowering handles the
+  // primitive ops they expand to.
+  pm.addPass(llm::createExpandBlocksPass());
   ConvertLLMToStandardPassOptions lowering;
   lowering.maxTokens = maxTokens;
   lowering.maxContext = maxContext;

@@ -66,11 +66,41 @@ int64_t dimOf(Value value, unsigned dim) {
   return cast<RankedTensorType>(value.getType()).getDimSize(dim);
 }
 
-/// A weight's float32 contents, decoded once at creation.
+/// A float of any width, as float32.
+float toFloat(llvm::APFloat value) {
+  bool losesInfo;
+  value.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
+                &losesInfo);
+  return value.convertToFloat();
+}
+
+/// Raw little-endian f16/bf16 bytes as float32.
+void decodeHalves(ArrayRef<char> data, FloatType element, Buffer &values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, &data[2 * i], 2);
+    values[i] = toFloat(
+        llvm::APFloat(element.getFloatSemantics(), llvm::APInt(16, bits)));
+  }
+}
+
+/// A weight's float32 contents, decoded once at creation. Dense weights of
+/// any float width are read; encoded ones wait for the quantization library.
 llvm::Expected<Buffer> readWeight(WeightOp weight) {
   auto type = cast<RankedTensorType>(weight.getType());
-  if (!type.getElementType().isF32())
-    return opError(weight, "weight '" + weight.getName() + "' is not float32");
+  if (Attribute encoding = weight.getEncoding()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << encoding;
+    return opError(weight, "weight '" + weight.getName() + "' is encoded (" +
+                               text +
+                               "); the reference interpreter runs dense "
+                               "weights only for now");
+  }
+  auto element = dyn_cast<FloatType>(type.getElementType());
+  if (!element || !(element.isF32() || element.isF16() || element.isBF16()))
+    return opError(weight,
+                   "weight '" + weight.getName() + "' is not f32, f16 or bf16");
   if (!type.hasStaticShape())
     return opError(weight,
                    "weight '" + weight.getName() + "' has a dynamic shape");
@@ -86,22 +116,30 @@ llvm::Expected<Buffer> readWeight(WeightOp weight) {
       return opError(weight, "weight '" + weight.getName() +
                                  "' has no data (was the resource elided?)");
     ArrayRef<char> data = blob->getData();
-    if (data.size() != count * sizeof(float))
-      return opError(weight, llvm::formatv("weight '{0}' holds {1} bytes, "
-                                           "expected {2}",
-                                           weight.getName(), data.size(),
-                                           count * sizeof(float)));
-    std::memcpy(values.data(), data.data(), data.size());
+    size_t bytes = count * (element.getWidth() / 8);
+    if (data.size() != bytes)
+      return opError(weight,
+                     llvm::formatv("weight '{0}' holds {1} bytes, "
+                                   "expected {2}",
+                                   weight.getName(), data.size(), bytes));
+    if (element.isF32())
+      std::memcpy(values.data(), data.data(), data.size());
+    else
+      decodeHalves(data, element, values);
     return values;
   }
   // Small or hand-written weights; a splat iterates as `count` copies.
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    llvm::copy(dense.getValues<float>(), values.begin());
+    if (element.isF32())
+      llvm::copy(dense.getValues<float>(), values.begin());
+    else
+      llvm::transform(dense.getValues<llvm::APFloat>(), values.begin(),
+                      toFloat);
     return values;
   }
   // Any other elements attribute that can enumerate floats.
-  if (auto range = attr.tryGetValues<float>()) {
-    llvm::copy(*range, values.begin());
+  if (auto range = attr.tryGetValues<llvm::APFloat>()) {
+    llvm::transform(*range, values.begin(), toFloat);
     return values;
   }
   return opError(weight, "weight '" + weight.getName() +
@@ -170,8 +208,18 @@ private:
   Buffer evaluate(AddOp op, ArrayRef<int64_t> tokens);
   Buffer evaluate(RopeOp op, ArrayRef<int64_t> tokens);
   Buffer evaluate(AttentionOp op, ArrayRef<int64_t> tokens);
+  Buffer evaluate(SelfAttentionOp op, ArrayRef<int64_t> tokens);
   Buffer evaluate(MLPOp op, ArrayRef<int64_t> tokens);
   Buffer evaluate(LogitsOp op, ArrayRef<int64_t> tokens);
+
+  /// Rotates the heads of `x` (`n` rows of `features`) in place at this
+  /// call's positions.
+  void applyRope(Buffer &x, int64_t n, int64_t features, int64_t headDim,
+                 int64_t rotaryDim, double theta, bool interleaved) const;
+  /// Appends `k` and `v` to cache slot `layer` and attends to it.
+  Buffer attend(int64_t layer, const Buffer &q, const Buffer &k,
+                const Buffer &v, int64_t n, int64_t heads, int64_t kvHeads,
+                int64_t headDim, float scale);
 
   /// The decoded weight defining `value`, or null for a missing optional
   /// operand.
@@ -246,6 +294,17 @@ std::optional<SmallVector<OperandUse>> operandUses(Operation &op) {
         return Uses({{o.getQuery(), C, "query"},
                      {o.getKey(), C, "key"},
                      {o.getValue(), C, "value"}});
+      })
+      .Case([&](SelfAttentionOp o) {
+        return Uses({{o.getInput(), C, "input"},
+                     {o.getQWeight(), W, "q weight"},
+                     {o.getQBias(), W, "q bias"},
+                     {o.getKWeight(), W, "k weight"},
+                     {o.getKBias(), W, "k bias"},
+                     {o.getVWeight(), W, "v weight"},
+                     {o.getVBias(), W, "v bias"},
+                     {o.getOWeight(), W, "o weight"},
+                     {o.getOBias(), W, "o bias"}});
       })
       .Case([&](MLPOp o) {
         return Uses({{o.getInput(), C, "input"},
@@ -349,16 +408,20 @@ llvm::Error InterpreterImpl::initialize() {
       tokenLimit = std::min(tokenLimit, dimOf(emb.getTable(), 0));
     if (auto pos = dyn_cast<PositionEmbeddingOp>(op))
       positionLimit = std::min(positionLimit, dimOf(pos.getTable(), 0));
-    if (auto attention = dyn_cast<AttentionOp>(op)) {
-      auto &[keys, values] = caches[attention.getLayer()];
+    // Attention units (primitive or block) each own a KV-cache slot.
+    auto attention = dyn_cast<AttentionOp>(op);
+    auto block = dyn_cast<SelfAttentionOp>(op);
+    if (attention || block) {
+      int64_t layer = attention ? attention.getLayer() : block.getLayer();
+      int64_t kvFeatures =
+          attention ? attention.getNumKvHeads() * attention.getHeadDim()
+                    : block.getNumKvHeads() * block.getHeadDim();
+      auto &[keys, values] = caches[layer];
       if (!keys.empty())
-        return opError(&op, "shares KV-cache slot " +
-                                llvm::Twine(attention.getLayer()) +
-                                " with an earlier llm.attention");
-      int64_t size =
-          maxContext() * attention.getNumKvHeads() * attention.getHeadDim();
-      keys.assign(size, 0.0f);
-      values.assign(size, 0.0f);
+        return opError(&op, "shares KV-cache slot " + llvm::Twine(layer) +
+                                " with an earlier attention op");
+      keys.assign(maxContext() * kvFeatures, 0.0f);
+      values.assign(maxContext() * kvFeatures, 0.0f);
     }
     computed.insert(op.getResult(0));
   }
@@ -399,8 +462,8 @@ InterpreterImpl::forward(llvm::ArrayRef<int64_t> tokens) {
     Buffer result =
         llvm::TypeSwitch<Operation *, Buffer>(&op)
             .Case<EmbeddingOp, PositionEmbeddingOp, RMSNormOp, LayerNormOp,
-                  LinearOp, AddOp, RopeOp, AttentionOp, MLPOp, LogitsOp>(
-                [&](auto typed) { return evaluate(typed, tokens); })
+                  LinearOp, AddOp, RopeOp, AttentionOp, SelfAttentionOp, MLPOp,
+                  LogitsOp>([&](auto typed) { return evaluate(typed, tokens); })
             .Default([](Operation *) -> Buffer {
               llvm_unreachable("op rejected by initialize()");
             });
@@ -487,11 +550,16 @@ Buffer InterpreterImpl::evaluate(AddOp op, ArrayRef<int64_t> /*tokens*/) {
 
 Buffer InterpreterImpl::evaluate(RopeOp op, ArrayRef<int64_t> tokens) {
   Buffer out = activation(op.getInput());
-  int64_t n = tokens.size(), features = lastDim(op.getResult());
-  int64_t headDim = op.getHeadDim(), rotaryDim = op.getRotaryDim();
+  applyRope(out, tokens.size(), lastDim(op.getResult()), op.getHeadDim(),
+            op.getRotaryDim(), op.getTheta().convertToDouble(),
+            op.getStyle() == RopeStyle::Interleaved);
+  return out;
+}
+
+void InterpreterImpl::applyRope(Buffer &out, int64_t n, int64_t features,
+                                int64_t headDim, int64_t rotaryDim,
+                                double theta, bool interleaved) const {
   int64_t half = rotaryDim / 2;
-  double theta = op.getTheta().convertToDouble();
-  bool interleaved = op.getStyle() == RopeStyle::Interleaved;
   for (int64_t r = 0; r < n; ++r) {
     for (int64_t i = 0; i < half; ++i) {
       // Exporters (and ONNX Runtime's rotary kernels) hold the inverse
@@ -511,26 +579,53 @@ Buffer InterpreterImpl::evaluate(RopeOp op, ArrayRef<int64_t> tokens) {
       }
     }
   }
-  return out;
 }
 
 Buffer InterpreterImpl::evaluate(AttentionOp op, ArrayRef<int64_t> tokens) {
-  int64_t n = tokens.size();
-  int64_t heads = op.getNumHeads(), headDim = op.getHeadDim();
+  return attend(op.getLayer(), activation(op.getQuery()),
+                activation(op.getKey()), activation(op.getValue()),
+                tokens.size(), op.getNumHeads(), op.getNumKvHeads(),
+                op.getHeadDim(), op.getScale().convertToDouble());
+}
+
+Buffer InterpreterImpl::evaluate(SelfAttentionOp op, ArrayRef<int64_t> tokens) {
+  const Buffer &x = activation(op.getInput());
+  int64_t n = tokens.size(), hidden = lastDim(op.getInput());
+  int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads(),
+          headDim = op.getHeadDim();
+  auto project = [&](Value weight, Value bias, int64_t features) {
+    return linear(x, n, hidden, *weightOf(weight), features, weightOf(bias));
+  };
+  Buffer q = project(op.getQWeight(), op.getQBias(), heads * headDim);
+  Buffer k = project(op.getKWeight(), op.getKBias(), kvHeads * headDim);
+  Buffer v = project(op.getVWeight(), op.getVBias(), kvHeads * headDim);
+  if (RopeAttr rope = op.getRopeAttr()) {
+    bool interleaved = rope.getStyle() == RopeStyle::Interleaved;
+    double theta = rope.getTheta().getValueAsDouble();
+    applyRope(q, n, heads * headDim, headDim, rope.getRotaryDim(), theta,
+              interleaved);
+    applyRope(k, n, kvHeads * headDim, headDim, rope.getRotaryDim(), theta,
+              interleaved);
+  }
+  Buffer attended = attend(op.getLayer(), q, k, v, n, heads, kvHeads, headDim,
+                           op.getScale().convertToDouble());
+  return linear(attended, n, heads * headDim, *weightOf(op.getOWeight()),
+                lastDim(op.getResult()), weightOf(op.getOBias()));
+}
+
+Buffer InterpreterImpl::attend(int64_t layer, const Buffer &q, const Buffer &k,
+                               const Buffer &v, int64_t n, int64_t heads,
+                               int64_t kvHeads, int64_t headDim, float scale) {
   int64_t features = heads * headDim;
-  int64_t kvFeatures = op.getNumKvHeads() * headDim;
-  int64_t group = heads / op.getNumKvHeads();
-  float scale = op.getScale().convertToDouble();
+  int64_t kvFeatures = kvHeads * headDim;
+  int64_t group = heads / kvHeads;
 
   // Append this call's keys and values at their positions first, so the
   // loop below reads the cache only.
-  auto &[keys, values] = caches[op.getLayer()];
-  std::copy_n(activation(op.getKey()).begin(), n * kvFeatures,
-              &keys[cached * kvFeatures]);
-  std::copy_n(activation(op.getValue()).begin(), n * kvFeatures,
-              &values[cached * kvFeatures]);
+  auto &[keys, values] = caches[layer];
+  std::copy_n(k.begin(), n * kvFeatures, &keys[cached * kvFeatures]);
+  std::copy_n(v.begin(), n * kvFeatures, &values[cached * kvFeatures]);
 
-  const Buffer &q = activation(op.getQuery());
   Buffer out(n * features, 0.0f);
   Buffer scores(cached + n);
   for (int64_t r = 0; r < n; ++r) {

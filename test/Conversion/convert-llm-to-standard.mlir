@@ -19,17 +19,20 @@
 // CHECK:           scf.for
 // CHECK:             memref.load %[[EMB]]
 // CHECK:             memref.store %{{.*}}, %[[X]]
+// CHECK:         kernel.attention
 // CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
-// CHECK:         kernel.linear %[[X]], %[[EMB]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
+// CHECK-NEXT:    kernel.linear %[[X]], %[[EMB]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
 // CHECK:         %[[ADDRESS:.*]] = memref.extract_aligned_pointer_as_index %[[L]]
 // CHECK:         %[[ADDRESS64:.*]] = arith.index_cast %[[ADDRESS]] : index to i64
 // CHECK:         %[[POINTER:.*]] = llvm.inttoptr %[[ADDRESS64]] : i64 to !llvm.ptr
 // CHECK:         return %[[POINTER]] : !llvm.ptr
 // CHECK-NOT:   {{ llm\.}}
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %x, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -57,13 +60,15 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:           %[[AB:.*]] = arith.addf %[[A]], %[[B]] : f32
 // CHECK:           memref.store %[[AB]], %[[SUM]][%[[I]]]
 // CHECK:         kernel.linear %[[SUM]]
-module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %wpe = llm.weight "wpe" : tensor<32x8xf32> = dense<0.5> : tensor<32x8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %p = llm.position_embedding %wpe, %ids : (tensor<32x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %s = llm.add %x, %p : tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %s, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -92,12 +97,14 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // CHECK:             %[[OUT:.*]] = arith.mulf %[[SCALED]], %[[G]]
 // CHECK:             memref.store %[[OUT]], %[[H]]
 // CHECK:         kernel.linear %[[H]]
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %g = llm.weight "g" : tensor<8xf32> = dense<1.0> : tensor<8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %h = llm.rms_norm %x, %g {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %h, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -122,13 +129,15 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:             %[[B:.*]] = memref.load %[[BIAS]][%[[C]]]
 // CHECK:             %[[OUT:.*]] = arith.addf %{{.*}}, %[[B]]
 // CHECK:             memref.store %[[OUT]], %[[H]]
-module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %g = llm.weight "g" : tensor<8xf32> = dense<1.0> : tensor<8xf32>
     %b = llm.weight "b" : tensor<8xf32> = dense<0.5> : tensor<8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %h = llm.layer_norm %x, %g, %b {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %h, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -139,26 +148,29 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // A projection with bias, and untied logits with bias: kernel.linear.
 // CHECK-LABEL: func.func @ms_forward(
 // CHECK-SAME:      %[[N:[^:]*]]: index, %{{.*}}: index)
-// CHECK:         %[[W:.*]] = memref.get_global @ms_w_1 : memref<32xf32>
-// CHECK:         %[[B:.*]] = memref.get_global @ms_w_2 : memref<4xf32>
-// CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_3 : memref<64xf32>
+// CHECK:         %[[W:.*]] = memref.get_global @ms_w_1 : memref<64xf32>
+// CHECK:         %[[B:.*]] = memref.get_global @ms_w_2 : memref<8xf32>
+// CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_3 : memref<128xf32>
 // CHECK:         %[[HEAD_BIAS:.*]] = memref.get_global @ms_w_4 : memref<16xf32>
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
-// CHECK:         %[[Y:.*]] = memref.alloc() : memref<16xf32>
-// CHECK:         kernel.linear %[[X]], %[[W]] bias %[[B]] into %[[Y]] rows %[[N]] {in_features = 8 : i64, out_features = 4 : i64}
-// CHECK-SAME:      : memref<32xf32>, memref<32xf32>, memref<4xf32> into memref<16xf32>
+// CHECK:         %[[Y:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         kernel.linear %[[X]], %[[W]] bias %[[B]] into %[[Y]] rows %[[N]] {in_features = 8 : i64, out_features = 8 : i64}
+// CHECK-SAME:      : memref<32xf32>, memref<64xf32>, memref<8xf32> into memref<32xf32>
+// CHECK:         kernel.attention
 // CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
-// CHECK:         kernel.linear %[[Y]], %[[HEAD]] bias %[[HEAD_BIAS]] into %[[L]] rows %[[N]] {in_features = 4 : i64, out_features = 16 : i64}
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+// CHECK:         kernel.linear %[[Y]], %[[HEAD]] bias %[[HEAD_BIAS]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
-    %w = llm.weight "w" : tensor<4x8xf32> = dense<0.1> : tensor<4x8xf32>
-    %b = llm.weight "b" : tensor<4xf32> = dense<0.2> : tensor<4xf32>
-    %head = llm.weight "head" : tensor<16x4xf32> = dense<0.3> : tensor<16x4xf32>
+    %w = llm.weight "w" : tensor<8x8xf32> = dense<0.1> : tensor<8x8xf32>
+    %b = llm.weight "b" : tensor<8xf32> = dense<0.2> : tensor<8xf32>
+    %head = llm.weight "head" : tensor<16x8xf32> = dense<0.3> : tensor<16x8xf32>
     %head_bias = llm.weight "head_bias" : tensor<16xf32> = dense<0.4> : tensor<16xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
-    %y = llm.linear %x, %w, %b : (tensor<?x?x8xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
-    %l = llm.logits %y, %head, %head_bias : (tensor<?x?x4xf32>, tensor<16x4xf32>, tensor<16xf32>) -> tensor<?x?x16xf32>
+    %y = llm.linear %x, %w, %b : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %y, %head, %head_bias : (tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
 }
@@ -184,15 +196,17 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:             %[[ANGLE:.*]] = arith.mulf %[[POSITION]], %[[F]]
 // CHECK:             math.cos %[[ANGLE]]
 // CHECK:             math.sin %[[ANGLE]]
-// CHECK:             %[[SECOND:.*]] = arith.addi %[[PAIR]], %c2
+// CHECK:             %[[SECOND:.*]] = arith.addi %[[PAIR]], %c2{{(_[0-9]+)?}} : index
 // CHECK:             scf.for
 // CHECK:               memref.store %{{.*}}, %[[Y]]
 // CHECK:               memref.store %{{.*}}, %[[Y]]
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %y = llm.rope %x {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, style = #llm<rope_style rotate_half>} : tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %y, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -203,13 +217,15 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // Interleaved RoPE pairs 2i with 2i + 1.
 // CHECK-LABEL: func.func @ms_forward(
 // CHECK:         math.sin
-// CHECK:         %[[FIRST:.*]] = arith.muli %{{.*}}, %c2
-// CHECK:         arith.addi %[[FIRST]], %c1
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+// CHECK:         %[[FIRST:.*]] = arith.muli %{{.*}}, %c2{{(_[0-9]+)?}} : index
+// CHECK:         arith.addi %[[FIRST]], %c1{{(_[0-9]+)?}} : index
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %y = llm.rope %x {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, style = #llm<rope_style interleaved>} : tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %y, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -231,7 +247,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:         %[[OUT:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         %[[KC:.*]] = memref.get_global @ms_key_cache_0 : memref<128xf32>
 // CHECK:         %[[VC:.*]] = memref.get_global @ms_value_cache_0 : memref<128xf32>
-// CHECK:         %[[BASE:.*]] = arith.muli %[[POS]], %c4
+// CHECK:         %[[BASE:.*]] = arith.muli %[[POS]], %c4{{(_[0-9]+)?}} : index
 // CHECK:         scf.for %[[I:.*]] =
 // CHECK:           %[[DST:.*]] = arith.addi %[[BASE]], %[[I]]
 // CHECK:           %[[KV:.*]] = memref.load %[[K]][%[[I]]]
@@ -282,7 +298,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:           %[[PRODUCT:.*]] = arith.mulf %[[SILU]], %[[U]]
 // CHECK:           memref.store %[[PRODUCT]], %[[UP]][%[[I]]]
 // CHECK:         kernel.linear %[[UP]], %[[DOWNW]] into %[[OUT]] rows %[[N]] {in_features = 12 : i64, out_features = 8 : i64}
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
@@ -290,6 +306,8 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
     %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %m = llm.mlp %x up %up gate %gate down %down {activation = #llm<activation silu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -309,7 +327,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK-NOT:       memref.load
 // CHECK:           memref.store %{{.*}}, %[[UP]]
 // CHECK:         kernel.linear %[[UP]], %{{.*}} bias %[[DOWNB]]
-module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
@@ -318,6 +336,8 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
     %down_bias = llm.weight "down_bias" : tensor<8xf32> = dense<0.1> : tensor<8xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %m = llm.mlp %x up %up bias %up_bias down %down bias %down_bias {activation = #llm<activation gelu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<12xf32>, tensor<8x12xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -330,13 +350,15 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // CHECK:         scf.for
 // CHECK:           math.tanh
 // CHECK:         kernel.linear
-module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
     %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %m = llm.mlp %x up %up down %down {activation = #llm<activation gelu_tanh>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
@@ -350,13 +372,15 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:           arith.maximumf %{{.*}}, %[[ZERO]] : f32
 // CHECK:         kernel.linear
-module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 0, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
     %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %m = llm.mlp %x up %up down %down {activation = #llm<activation relu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
     %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }

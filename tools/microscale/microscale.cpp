@@ -199,7 +199,7 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
   llm::RaiseONNXPassOptions options;
   options.tokenizer = findTokenizer(path);
   options.maxContext = maxContext;
-  pm.addPass(llm::createRaiseONNXPass(options));
+  llm::buildRaisePipeline(pm, options);
   if (failed(pm.run(**module)))
     return nullptr;
   return std::move(*module);

@@ -45,7 +45,7 @@ struct CompilePipelineOptions
 };
 
 /// Raised `llm` module -> `ms_forward` in upstream dialects plus runtime
-/// kernel calls, with the arena planned.
+/// kernel calls, with the arena planned (blocks are expanded first).
 void buildLLMToStandardPipeline(OpPassManager &pm, int64_t maxTokens,
                                 int64_t maxContext);
 

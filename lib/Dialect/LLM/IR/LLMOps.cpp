@@ -84,20 +84,6 @@ LogicalResult verifyProjection(Operation *op, Value input, Value weight,
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// WeightOp
-//===----------------------------------------------------------------------===//
-
-OpFoldResult WeightOp::fold(FoldAdaptor) { return getValue(); }
-
-LogicalResult WeightOp::verify() {
-  if (cast<TypedAttr>(getValue()).getType() != getType())
-    return emitOpError("value type ")
-           << cast<TypedAttr>(getValue()).getType()
-           << " does not match result type " << getType();
-  return success();
-}
-
-//===----------------------------------------------------------------------===//
 // Embeddings
 //===----------------------------------------------------------------------===//
 
@@ -122,6 +108,8 @@ static LogicalResult verifyTableLookup(Operation *op, Value table, Value ids,
 }
 
 LogicalResult EmbeddingOp::verify() {
+  if (isa_and_present<SparseAttr>(tensorType(getTable()).getEncoding()))
+    return emitOpError("the table may be dense or #llm.quant, not sparse");
   return verifyTableLookup(*this, getTable(), getIds(), getResult());
 }
 
@@ -177,15 +165,41 @@ LogicalResult LinearOp::verify() {
 // Attention
 //===----------------------------------------------------------------------===//
 
-LogicalResult RopeOp::verify() {
-  int64_t headDim = getHeadDim(), rotaryDim = getRotaryDim();
+/// Checks rotary parameters (shared by llm.rope and llm.self_attention).
+static LogicalResult verifyRopeParams(Operation *op, int64_t headDim,
+                                      int64_t rotaryDim, double theta) {
   if (headDim <= 0 || headDim % 2)
-    return emitOpError("head_dim must be positive and even, got ") << headDim;
+    return op->emitOpError("head_dim must be positive and even, got ")
+           << headDim;
   if (rotaryDim <= 0 || rotaryDim % 2 || rotaryDim > headDim)
-    return emitOpError("rotary_dim must be even and in (0, head_dim], got ")
+    return op->emitOpError("rotary_dim must be even and in (0, head_dim], got ")
            << rotaryDim;
-  if (getTheta().convertToDouble() <= 1.0)
-    return emitOpError("theta must be > 1");
+  if (theta <= 1.0)
+    return op->emitOpError("theta must be > 1");
+  return success();
+}
+
+/// Checks head counts and the KV-cache slot (shared by llm.attention and
+/// llm.self_attention).
+static LogicalResult verifyHeads(Operation *op, int64_t heads, int64_t kvHeads,
+                                 int64_t headDim, int64_t layer) {
+  if (heads <= 0 || kvHeads <= 0 || headDim <= 0)
+    return op->emitOpError(
+        "num_heads, num_kv_heads and head_dim must be positive");
+  if (heads % kvHeads)
+    return op->emitOpError("num_heads (")
+           << heads << ") must be a multiple of num_kv_heads (" << kvHeads
+           << ")";
+  if (layer < 0)
+    return op->emitOpError("layer must be non-negative");
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  int64_t headDim = getHeadDim();
+  if (failed(verifyRopeParams(*this, headDim, getRotaryDim(),
+                              getTheta().convertToDouble())))
+    return failure();
   int64_t features = lastDim(getInput());
   if (!ShapedType::isDynamic(features) && features % headDim)
     return emitOpError("input features ")
@@ -196,14 +210,8 @@ LogicalResult RopeOp::verify() {
 LogicalResult AttentionOp::verify() {
   int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(),
           headDim = getHeadDim();
-  if (heads <= 0 || kvHeads <= 0 || headDim <= 0)
-    return emitOpError("num_heads, num_kv_heads and head_dim must be positive");
-  if (heads % kvHeads)
-    return emitOpError("num_heads (")
-           << heads << ") must be a multiple of num_kv_heads (" << kvHeads
-           << ")";
-  if (getLayer() < 0)
-    return emitOpError("layer must be non-negative");
+  if (failed(verifyHeads(*this, heads, kvHeads, headDim, getLayer())))
+    return failure();
   if (!compatible(lastDim(getQuery()), heads * headDim))
     return emitOpError("query has ")
            << lastDim(getQuery())
@@ -228,6 +236,8 @@ int64_t MLPOp::getIntermediateSize() {
 }
 
 LogicalResult MLPOp::verify() {
+  if (getLayer() && *getLayer() < 0)
+    return emitOpError("layer must be non-negative");
   if (failed(verifyProjection(*this, getInput(), getUpWeight(), getUpBias(),
                               "up")))
     return failure();
@@ -265,6 +275,190 @@ LogicalResult LogitsOp::verify() {
   return verifyFeatureMap(*this, getInput(), getResult(),
                           tensorType(getWeight()).getDimSize(0), "the weight");
 }
+
+//===----------------------------------------------------------------------===//
+// SelfAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SelfAttentionOp::verify() {
+  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(),
+          headDim = getHeadDim();
+  if (failed(verifyHeads(*this, heads, kvHeads, headDim, getLayer())))
+    return failure();
+  if (RopeAttr rope = getRopeAttr()) {
+    if (!rope.getTheta().getType().isF64())
+      return emitOpError("rope theta must be an f64 attribute");
+    if (failed(verifyRopeParams(*this, headDim, rope.getRotaryDim(),
+                                rope.getTheta().getValueAsDouble())))
+      return failure();
+  }
+  // Each projection: its input width, then its output width.
+  struct Projection {
+    Value weight, bias;
+    StringRef name;
+    int64_t outFeatures;
+  } projections[] = {{getQWeight(), getQBias(), "q", heads * headDim},
+                     {getKWeight(), getKBias(), "k", kvHeads * headDim},
+                     {getVWeight(), getVBias(), "v", kvHeads * headDim}};
+  for (const Projection &p : projections) {
+    if (failed(verifyProjection(*this, getInput(), p.weight, p.bias, p.name)))
+      return failure();
+    if (!compatible(tensorType(p.weight).getDimSize(0), p.outFeatures))
+      return emitOpError() << p.name << " weight has "
+                           << tensorType(p.weight).getDimSize(0)
+                           << " rows, expected " << p.outFeatures
+                           << " (heads * head_dim)";
+  }
+  auto oType = tensorType(getOWeight());
+  if (oType.getRank() != 2 || !compatible(oType.getDimSize(1), heads * headDim))
+    return emitOpError("o weight must be [hidden, ")
+           << heads * headDim << "], got " << oType;
+  if (getOBias() &&
+      failed(verifyVector(*this, getOBias(), oType.getDimSize(0), "o bias")))
+    return failure();
+  return verifyFeatureMap(*this, getInput(), getResult(), oType.getDimSize(0),
+                          "the o weight");
+}
+
+//===----------------------------------------------------------------------===//
+// WeightUserOpInterface
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Collects the present weight operands of an op with their roles.
+class WeightUseList {
+public:
+  WeightUseList &add(OpOperand &operand, WeightRole role) {
+    uses.push_back({&operand, role});
+    return *this;
+  }
+  /// An optional operand: added only when present.
+  WeightUseList &add(MutableOperandRange range, WeightRole role) {
+    if (!range.empty())
+      uses.push_back({&range[0], role});
+    return *this;
+  }
+  operator SmallVector<WeightUse>() { return std::move(uses); }
+
+private:
+  SmallVector<WeightUse> uses;
+};
+
+/// A norm belongs to the layer of the blocks that read it (none when they
+/// disagree or have no layer, as for the final norm before the logits).
+std::optional<int64_t> layerOfUsers(Operation *op) {
+  std::optional<int64_t> layer;
+  for (Operation *user : op->getUsers()) {
+    std::optional<int64_t> userLayer;
+    if (auto block = dyn_cast<SelfAttentionOp>(user))
+      userLayer = block.getLayer();
+    else if (auto mlp = dyn_cast<MLPOp>(user))
+      userLayer = mlp.getLayer();
+    if (!userLayer || (layer && layer != userLayer))
+      return std::nullopt;
+    layer = userLayer;
+  }
+  return layer;
+}
+} // namespace
+
+bool mlir::microscale::llm::isBiasRole(WeightRole role) {
+  switch (role) {
+  case WeightRole::NormBias:
+  case WeightRole::LinearBias:
+  case WeightRole::QueryBias:
+  case WeightRole::KeyBias:
+  case WeightRole::ValueBias:
+  case WeightRole::OutputBias:
+  case WeightRole::UpBias:
+  case WeightRole::GateBias:
+  case WeightRole::DownBias:
+  case WeightRole::LogitsBias:
+    return true;
+  default:
+    return false;
+  }
+}
+
+SmallVector<WeightUse> EmbeddingOp::getWeightUses() {
+  return WeightUseList().add(getTableMutable(), WeightRole::TokenEmbedding);
+}
+
+SmallVector<WeightUse> PositionEmbeddingOp::getWeightUses() {
+  return WeightUseList().add(getTableMutable(), WeightRole::PositionEmbedding);
+}
+
+SmallVector<WeightUse> RMSNormOp::getWeightUses() {
+  return WeightUseList().add(getGainMutable(), WeightRole::NormGain);
+}
+std::optional<int64_t> RMSNormOp::getWeightLayer() {
+  return layerOfUsers(*this);
+}
+
+SmallVector<WeightUse> LayerNormOp::getWeightUses() {
+  return WeightUseList()
+      .add(getGainMutable(), WeightRole::NormGain)
+      .add(getBiasMutable(), WeightRole::NormBias);
+}
+std::optional<int64_t> LayerNormOp::getWeightLayer() {
+  return layerOfUsers(*this);
+}
+
+SmallVector<WeightUse> LinearOp::getWeightUses() {
+  return WeightUseList()
+      .add(getWeightMutable(), WeightRole::Linear)
+      .add(getBiasMutable(), WeightRole::LinearBias);
+}
+
+SmallVector<WeightUse> MLPOp::getWeightUses() {
+  return WeightUseList()
+      .add(getUpWeightMutable(), WeightRole::UpProj)
+      .add(getUpBiasMutable(), WeightRole::UpBias)
+      .add(getGateWeightMutable(), WeightRole::GateProj)
+      .add(getGateBiasMutable(), WeightRole::GateBias)
+      .add(getDownWeightMutable(), WeightRole::DownProj)
+      .add(getDownBiasMutable(), WeightRole::DownBias);
+}
+std::optional<int64_t> MLPOp::getWeightLayer() { return getLayer(); }
+
+SmallVector<WeightUse> SelfAttentionOp::getWeightUses() {
+  return WeightUseList()
+      .add(getQWeightMutable(), WeightRole::QueryProj)
+      .add(getQBiasMutable(), WeightRole::QueryBias)
+      .add(getKWeightMutable(), WeightRole::KeyProj)
+      .add(getKBiasMutable(), WeightRole::KeyBias)
+      .add(getVWeightMutable(), WeightRole::ValueProj)
+      .add(getVBiasMutable(), WeightRole::ValueBias)
+      .add(getOWeightMutable(), WeightRole::OutputProj)
+      .add(getOBiasMutable(), WeightRole::OutputBias);
+}
+std::optional<int64_t> SelfAttentionOp::getWeightLayer() { return getLayer(); }
+
+SmallVector<WeightUse> LogitsOp::getWeightUses() {
+  return WeightUseList()
+      .add(getWeightMutable(), WeightRole::Logits)
+      .add(getBiasMutable(), WeightRole::LogitsBias);
+}
+
+SmallVector<WeightRef> mlir::microscale::llm::collectWeights(Operation *root) {
+  return findWeights(root, {}, std::nullopt);
+}
+
+SmallVector<WeightRef>
+mlir::microscale::llm::findWeights(Operation *root, ArrayRef<WeightRole> roles,
+                                   std::optional<int64_t> layer) {
+  SmallVector<WeightRef> found;
+  root->walk([&](WeightUserOpInterface user) {
+    if (layer && user.getWeightLayer() != layer)
+      return;
+    for (const WeightUse &use : user.getWeightUses())
+      if (roles.empty() || llvm::is_contained(roles, use.role))
+        found.push_back({user, use});
+  });
+  return found;
+}
+
+#include "microscale/Dialect/LLM/IR/LLMInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "microscale/Dialect/LLM/IR/LLMOps.cpp.inc"

@@ -65,11 +65,45 @@ int64_t inferMaxContext(func::FuncOp func) {
   return maxContext;
 }
 
+/// Reports the onnx-level node that raising left, if any: the one nearest to
+/// the raised part (whose result feeds an llm op or the output, the root of
+/// what was missed), else the last one.
+LogicalResult reportUnraisedNode(func::FuncOp func) {
+  auto feedsRaised = [](Operation *node) {
+    return llvm::any_of(node->getUsers(), [](Operation *user) {
+      return !isa<onnx::NodeOp>(user);
+    });
+  };
+  onnx::NodeOp leftover;
+  func.walk([&](onnx::NodeOp node) {
+    if (!leftover || (feedsRaised(node) && !feedsRaised(leftover)))
+      leftover = node;
+  });
+  if (!leftover)
+    return success();
+  std::string users;
+  for (Operation *user : leftover->getUsers()) {
+    if (auto node = dyn_cast<onnx::NodeOp>(user))
+      users = "node '" + node.getName().str() + "' (" + node.getOpType().str() +
+              ")";
+    else
+      users = user->getName().getStringRef().str();
+    break;
+  }
+  return leftover.emitError("node '")
+         << leftover.getName() << "' (" << leftover.getOpType()
+         << ") is not part of any recognized subgraph (embedding, norm, "
+            "projection, rotary embedding, attention, MLP, residual)"
+         << (users.empty() ? "" : "; it feeds " + users);
+}
+
 struct RaiseONNXPass : public llm::impl::RaiseONNXPassBase<RaiseONNXPass> {
   using RaiseONNXPassBase::RaiseONNXPassBase;
 
   void runOnOperation() override;
   LogicalResult finalize(func::FuncOp func);
+  LogicalResult recordModel(func::FuncOp func, EmbeddingOp embedding,
+                            LogitsOp logits);
 
   int64_t maxContextFromGraph = 0;
 };
@@ -177,39 +211,8 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
   eraseDeadOps(body);
 
   // Anything left at the onnx level was not recognized.
-  {
-    // Report the unrecognized node nearest to the raised part: one whose
-    // result feeds an llm op or the output (the root of what was missed),
-    // else the last one.
-    onnx::NodeOp leftover;
-    func.walk([&](onnx::NodeOp node) {
-      bool feedsRaised = llvm::any_of(node->getUsers(), [](Operation *user) {
-        return !isa<onnx::NodeOp>(user);
-      });
-      if (!leftover ||
-          (feedsRaised &&
-           !llvm::any_of(leftover->getUsers(), [](Operation *user) {
-             return !isa<onnx::NodeOp>(user);
-           })))
-        leftover = node;
-    });
-    if (leftover) {
-      std::string users;
-      for (Operation *user : leftover->getUsers()) {
-        if (auto node = dyn_cast<onnx::NodeOp>(user))
-          users = "node '" + node.getName().str() + "' (" +
-                  node.getOpType().str() + ")";
-        else
-          users = user->getName().getStringRef().str();
-        break;
-      }
-      return leftover.emitError("node '")
-             << leftover.getName() << "' (" << leftover.getOpType()
-             << ") is not part of any recognized subgraph (embedding, norm, "
-                "projection, rotary embedding, attention, MLP, residual)"
-             << (users.empty() ? "" : "; it feeds " + users);
-    }
-  }
+  if (failed(reportUnraisedNode(func)))
+    return failure();
 
   // The llm signature: token ids in, logits out.
   auto idsArg = cast<BlockArgument>(inputIds);
@@ -232,8 +235,16 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
   func.eraseResults(eraseResults);
   func.setType(
       FunctionType::get(context, func.getArgumentTypes(), {logits.getType()}));
+  return recordModel(func, embedding, logits.getDefiningOp<LogitsOp>());
+}
 
-  // Layers are numbered in program order; each owns one KV-cache slot.
+/// Numbers the layers and records the model's facts in `#llm.model`.
+LogicalResult RaiseONNXPass::recordModel(func::FuncOp func,
+                                         EmbeddingOp embedding,
+                                         LogitsOp logitsOp) {
+  MLIRContext *context = &getContext();
+  // Layers are numbered in program order; each attention owns one KV-cache
+  // slot, and an MLP belongs to the layer of the attention before it.
   int64_t layer = 0;
   AttentionOp firstAttention;
   int64_t norms = 0, mlps = 0;
@@ -243,6 +254,8 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
       if (!firstAttention)
         firstAttention = attention;
     }
+    if (auto mlp = dyn_cast<MLPOp>(op); mlp && layer > 0)
+      mlp.setLayer(layer - 1);
     norms += isa<RMSNormOp, LayerNormOp>(op);
     mlps += isa<MLPOp>(op);
   });
@@ -252,7 +265,6 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
   if (!firstAttention)
     return func.emitError("no attention block was recognized");
 
-  auto logitsOp = logits.getDefiningOp<LogitsOp>();
   auto tableType = cast<RankedTensorType>(embedding.getTable().getType());
   bool llamaStyle = false;
   func.walk([&](RopeOp) { llamaStyle = true; });
@@ -282,3 +294,13 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// The raise pipeline
+//===----------------------------------------------------------------------===//
+
+void mlir::microscale::llm::buildRaisePipeline(
+    OpPassManager &pm, const RaiseONNXPassOptions &options) {
+  pm.addPass(createRaiseONNXPass(options));
+  pm.addPass(createFormBlocksPass());
+}

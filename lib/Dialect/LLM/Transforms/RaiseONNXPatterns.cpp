@@ -672,7 +672,8 @@ struct MLPPattern : OpRewritePattern<LinearOp> {
         down, down.getType(), up.getInput(), up.getWeight(), up.getBias(),
         gate ? gate.getWeight() : Value(), gate ? gate.getBias() : Value(),
         down.getWeight(), down.getBias(),
-        ActivationAttr::get(rewriter.getContext(), act->kind));
+        ActivationAttr::get(rewriter.getContext(), act->kind),
+        /*layer=*/IntegerAttr());
     return success();
   }
 };

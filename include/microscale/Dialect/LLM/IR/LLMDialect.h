@@ -24,6 +24,12 @@
 namespace mlir::microscale::llm {
 /// Name of the module attribute holding the model's `#llm.model` facts.
 inline constexpr llvm::StringLiteral kModelAttrName = "llm.model";
+
+/// True for the encodings a weight tensor type may carry: none (dense),
+/// `#llm.quant` or `#llm.sparse`.
+inline bool isWeightEncoding(Attribute encoding) {
+  return !encoding || isa<QuantAttr, SparseAttr>(encoding);
+}
 } // namespace mlir::microscale::llm
 
 #endif // MICROSCALE_DIALECT_LLM_IR_LLMDIALECT_H

@@ -48,4 +48,62 @@ def RaiseONNXPass : Pass<"llm-raise-onnx", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Blocks
+//===----------------------------------------------------------------------===//
+
+def FormBlocksPass : Pass<"llm-form-blocks"> {
+  let summary = "Fold each layer's attention chain into llm.self_attention";
+  let description = [{
+    Rewrites `linear -> [rope] -> llm.attention -> linear` chains (queries,
+    keys and values projected from the same input, each used only by the
+    chain) into one `llm.self_attention` that owns the four projections,
+    the rotary embedding and the KV-cache slot. Compression then edits one
+    op per head or layer. Chains that do not match exactly (a projection
+    with another user, RoPE on values, queries and keys rotated
+    differently) are left as they are.
+
+    `microscale import --raise` ends with this pass (see
+    `buildRaisePipeline`).
+  }];
+  let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
+  let statistics = [
+    Statistic<"numBlocks", "num-blocks", "Attention blocks formed">,
+  ];
+}
+
+def ExpandBlocksPass : Pass<"llm-expand-blocks"> {
+  let summary = "Expand llm.self_attention into linear, rope and attention";
+  let description = [{
+    The inverse of `llm-form-blocks`: each `llm.self_attention` becomes its
+    Q/K/V `llm.linear`s, the `llm.rope` of queries and keys when the block
+    has one, `llm.attention` on the same KV-cache slot and the output
+    `llm.linear`. For consumers that handle the primitive ops only (the
+    lowering runs it first).
+  }];
+  let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Debugging
+//===----------------------------------------------------------------------===//
+
+def PrintWeightsPass : Pass<"llm-print-weights"> {
+  let summary = "Print the weights WeightUserOpInterface finds";
+  let description = [{
+    Prints one line per weight operand found through
+    `WeightUserOpInterface`: layer (or `-`), role, weight name (or `?` when
+    the operand is not an `llm.weight`), logical type (with its encoding)
+    and the op using it. `roles` and `layer` filter the list the way a
+    compression pass asks for "the K and V projections of layer 3"
+    (`findWeights`). The IR is unchanged; this is for inspection and tests.
+  }];
+  let options = [
+    ListOption<"roles", "roles", "std::string",
+               "Only these roles (e.g. k_proj,v_proj); all when empty">,
+    Option<"layer", "layer", "int64_t", "-1",
+           "Only ops of this layer; all when negative">,
+  ];
+}
+
 #endif // MICROSCALE_DIALECT_LLM_TRANSFORMS_PASSES_TD

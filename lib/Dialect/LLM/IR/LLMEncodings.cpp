@@ -1,0 +1,266 @@
+//===- LLMEncodings.cpp - weight encodings and their storage ----*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+// The storage layout of every weight encoding is defined here once: the
+// attribute helpers compute the storage types from the logical type, and the
+// `llm.weight` verifier compares its attributes against them. Lowering and
+// quantization passes use the same helpers, so no layout is written twice.
+//
+//===----------------------------------------------------------------------===//
+
+#include "microscale/Dialect/LLM/IR/LLMOps.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::microscale::llm;
+
+/// `ceil(a / b)` for non-negative sizes.
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// QuantAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t bits, int64_t group, BoolAttr symmetric,
+                                Type scale) {
+  if (bits < 2 || bits > 8)
+    return emitError() << "#llm.quant bits must be in [2, 8], got " << bits;
+  if (group < 0)
+    return emitError() << "#llm.quant group must be positive (or 0 for one "
+                          "group per row), got "
+                       << group;
+  if (!symmetric)
+    return emitError() << "#llm.quant needs 'symmetric = true' or 'false'";
+  if (!scale || !(scale.isF16() || scale.isBF16() || scale.isF32()))
+    return emitError() << "#llm.quant scale type must be f16, bf16 or f32, "
+                          "got "
+                       << scale;
+  return success();
+}
+
+int64_t QuantAttr::getGroupSize(int64_t inFeatures) const {
+  return getGroup() == 0 ? inFeatures : getGroup();
+}
+
+int64_t QuantAttr::getNumGroups(int64_t inFeatures) const {
+  int64_t group = getGroupSize(inFeatures);
+  return group == 0 ? 0 : ceilDiv(inFeatures, group);
+}
+
+int64_t QuantAttr::getRowBytes(int64_t inFeatures) const {
+  return ceilDiv(inFeatures * getBits(), 8);
+}
+
+RankedTensorType QuantAttr::getPackedType(RankedTensorType logical) const {
+  int64_t in = logical.getDimSize(1);
+  return RankedTensorType::get({logical.getDimSize(0), getRowBytes(in)},
+                               IntegerType::get(getContext(), 8));
+}
+
+RankedTensorType QuantAttr::getScalesType(RankedTensorType logical) const {
+  int64_t in = logical.getDimSize(1);
+  return RankedTensorType::get({logical.getDimSize(0), getNumGroups(in)},
+                               getScale());
+}
+
+RankedTensorType QuantAttr::getZeroPointsType(RankedTensorType logical) const {
+  int64_t in = logical.getDimSize(1);
+  return RankedTensorType::get({logical.getDimSize(0), getNumGroups(in)},
+                               IntegerType::get(getContext(), 8));
+}
+
+//===----------------------------------------------------------------------===//
+// SparseAttr
+//===----------------------------------------------------------------------===//
+
+/// Parses "N:M"; std::nullopt when `pattern` is not of that form.
+static std::optional<std::pair<int64_t, int64_t>>
+parseBlockPattern(StringRef pattern) {
+  auto [first, second] = pattern.split(':');
+  int64_t n, m;
+  if (second.empty() || first.getAsInteger(10, n) || second.getAsInteger(10, m))
+    return std::nullopt;
+  return std::make_pair(n, m);
+}
+
+LogicalResult SparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef pattern, SparseFormat format) {
+  if (pattern == "unstructured") {
+    if (format == SparseFormat::NOfM)
+      return emitError() << "#llm.sparse format n_of_m needs an \"N:M\" "
+                            "pattern, not \"unstructured\"";
+    return success();
+  }
+  std::optional<std::pair<int64_t, int64_t>> block = parseBlockPattern(pattern);
+  if (!block)
+    return emitError() << "#llm.sparse pattern must be \"unstructured\" or "
+                          "\"N:M\", got \""
+                       << pattern << "\"";
+  auto [n, m] = *block;
+  if (n <= 0 || m <= n)
+    return emitError() << "#llm.sparse pattern \"" << pattern
+                       << "\" needs 0 < N < M";
+  return success();
+}
+
+std::optional<std::pair<int64_t, int64_t>> SparseAttr::getBlockPattern() const {
+  return parseBlockPattern(getPattern());
+}
+
+//===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+OpFoldResult WeightOp::fold(FoldAdaptor) {
+  // An encoded weight's value is storage, not the tensor the op produces.
+  if (getEncoding())
+    return {};
+  return getValue();
+}
+
+int64_t WeightOp::getStorageBytes() {
+  int64_t bytes = 0;
+  for (ElementsAttr attr : {getValue(), getScalesAttr(), getZeroPointsAttr(),
+                            getIndicesAttr(), getOffsetsAttr()}) {
+    if (!attr)
+      continue;
+    auto type = cast<ShapedType>(attr.getType());
+    bytes += ceilDiv(type.getNumElements() * type.getElementTypeBitWidth(), 8);
+  }
+  return bytes;
+}
+
+namespace {
+/// Checks the storage attributes of one weight against what its encoding
+/// says they must be.
+class StorageChecker {
+public:
+  explicit StorageChecker(WeightOp op) : op(op), type(op.getType()) {}
+
+  LogicalResult check() {
+    Attribute encoding = type.getEncoding();
+    if (!isWeightEncoding(encoding))
+      return op.emitOpError("unknown weight encoding ") << encoding;
+    if (!encoding)
+      return checkDense();
+    if (type.getRank() != 2 || !type.hasStaticShape() ||
+        !isa<FloatType>(type.getElementType()))
+      return op.emitOpError("an encoded weight must be a static 2-D "
+                            "[out, in] float tensor, got ")
+             << type;
+    if (auto quant = dyn_cast<QuantAttr>(encoding))
+      return checkQuant(quant);
+    return checkSparse(cast<SparseAttr>(encoding));
+  }
+
+private:
+  /// `attr` must be present exactly when `needed`, with type `expected`.
+  LogicalResult expect(ElementsAttr attr, StringRef what, bool needed,
+                       RankedTensorType expected) {
+    if (!needed) {
+      if (attr)
+        return op.emitOpError() << what << " given, but the "
+                                << describeEncoding() << " does not use it";
+      return success();
+    }
+    if (!attr)
+      return op.emitOpError()
+             << "the " << describeEncoding() << " needs " << what;
+    if (attr.getType() != expected)
+      return op.emitOpError() << what << " has type " << attr.getType()
+                              << ", expected " << expected << " for " << type;
+    return success();
+  }
+
+  std::string describeEncoding() {
+    Attribute encoding = type.getEncoding();
+    if (!encoding)
+      return "dense weight";
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << "encoding " << encoding;
+    return text;
+  }
+
+  LogicalResult checkDense() {
+    if (op.getValue().getType() != type)
+      return op.emitOpError("value type ")
+             << op.getValue().getType() << " does not match result type "
+             << type;
+    if (failed(expect(op.getScalesAttr(), "scales", false, {})) ||
+        failed(expect(op.getZeroPointsAttr(), "zero_points", false, {})) ||
+        failed(expect(op.getIndicesAttr(), "indices", false, {})))
+      return failure();
+    return expect(op.getOffsetsAttr(), "offsets", false, {});
+  }
+
+  LogicalResult checkQuant(QuantAttr quant) {
+    if (failed(
+            expect(op.getValue(), "value", true, quant.getPackedType(type))) ||
+        failed(expect(op.getScalesAttr(), "scales", true,
+                      quant.getScalesType(type))) ||
+        failed(expect(op.getZeroPointsAttr(), "zero_points",
+                      !quant.isSymmetric(), quant.getZeroPointsType(type))) ||
+        failed(expect(op.getIndicesAttr(), "indices", false, {})))
+      return failure();
+    return expect(op.getOffsetsAttr(), "offsets", false, {});
+  }
+
+  LogicalResult checkSparse(SparseAttr sparse);
+
+  WeightOp op;
+  RankedTensorType type;
+};
+
+LogicalResult StorageChecker::checkSparse(SparseAttr sparse) {
+  if (failed(expect(op.getScalesAttr(), "scales", false, {})) ||
+      failed(expect(op.getZeroPointsAttr(), "zero_points", false, {})))
+    return failure();
+  Type element = type.getElementType();
+  int64_t out = type.getDimSize(0), in = type.getDimSize(1);
+  auto isIntegerVector = [](ElementsAttr attr, int64_t rank) {
+    auto attrType = cast<ShapedType>(attr.getType());
+    return attrType.getRank() == rank && attrType.hasStaticShape() &&
+           attrType.getElementType().isSignlessInteger();
+  };
+  if (sparse.getFormat() == SparseFormat::NOfM) {
+    auto [n, m] = *sparse.getBlockPattern();
+    auto valueType = RankedTensorType::get({out, ceilDiv(in, m) * n}, element);
+    if (failed(expect(op.getValue(), "value", true, valueType)) ||
+        failed(expect(op.getOffsetsAttr(), "offsets", false, {})))
+      return failure();
+    ElementsAttr indices = op.getIndicesAttr();
+    if (!indices || !isIntegerVector(indices, 2) ||
+        cast<ShapedType>(indices.getType()).getShape() != valueType.getShape())
+      return op.emitOpError("n_of_m indices must be integers shaped like "
+                            "the value, ")
+             << valueType.getShape();
+    return success();
+  }
+  // CSR: nnz values, nnz column indices, out + 1 row offsets.
+  auto valueType = dyn_cast<RankedTensorType>(op.getValue().getType());
+  if (!valueType || valueType.getRank() != 1 ||
+      valueType.getElementType() != element)
+    return op.emitOpError("csr value must be a 1-D tensor of ")
+           << element << " (the kept values), got " << op.getValue().getType();
+  int64_t nnz = valueType.getDimSize(0);
+  if (nnz > out * in)
+    return op.emitOpError("csr value holds ")
+           << nnz << " values, more than the " << out * in << " of " << type;
+  ElementsAttr indices = op.getIndicesAttr(), offsets = op.getOffsetsAttr();
+  if (!indices || !isIntegerVector(indices, 1) ||
+      cast<ShapedType>(indices.getType()).getDimSize(0) != nnz)
+    return op.emitOpError("csr indices must be ")
+           << nnz << " integers (one per kept value)";
+  if (!offsets || !isIntegerVector(offsets, 1) ||
+      cast<ShapedType>(offsets.getType()).getDimSize(0) != out + 1)
+    return op.emitOpError("csr offsets must be ")
+           << out + 1 << " integers (one per row, plus the end)";
+  return success();
+}
+} // namespace
+
+LogicalResult WeightOp::verify() { return StorageChecker(*this).check(); }

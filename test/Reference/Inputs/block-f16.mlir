@@ -1,0 +1,26 @@
+// The model of ../interpreter.mlir with f16 projection, MLP and embedding weights.
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 6, hidden_size = 4, num_layers = 1, num_heads = 2, num_kv_heads = 1, head_dim = 2, max_context = 16, bos_id = 1, eos_id = 2, tokenizer = "">} {
+  func.func @main(%ids: tensor<?x?xi64>) -> tensor<?x?x6xf32> {
+    %emb = llm.weight "emb" : tensor<6x4xf16> = dense<[[-0.125, -0.5, 0.375, 0.875], [-0.75, -1.0, 0.875, 0.0], [-0.125, -0.25, 0.875, 0.875], [0.5, -0.5, -0.125, -0.5], [1.0, 0.5, -1.0, -0.75], [-0.375, -0.875, 0.125, -1.0]]> : tensor<6x4xf16>
+    %g0 = llm.weight "g0" : tensor<4xf32> = dense<[0.0, 0.875, 0.5, 0.625]> : tensor<4xf32>
+    %wq = llm.weight "wq" : tensor<4x4xf16> = dense<[[0.5, 0.75, -0.5, 0.375], [-0.625, -0.875, -0.5, 0.875], [-0.25, 0.0, 0.625, 0.125], [0.625, 1.0, 0.5, 0.375]]> : tensor<4x4xf16>
+    %wk = llm.weight "wk" : tensor<2x4xf16> = dense<[[0.625, -0.125, 0.25, -1.0], [0.0, -0.375, 0.25, -0.625]]> : tensor<2x4xf16>
+    %wv = llm.weight "wv" : tensor<2x4xf16> = dense<[[-0.25, 0.0, 0.125, -0.625], [-0.75, 0.875, 0.875, -0.75]]> : tensor<2x4xf16>
+    %wo = llm.weight "wo" : tensor<4x4xf16> = dense<[[0.375, -0.75, 0.625, -0.5], [-1.0, 0.125, 0.625, 0.625], [-0.625, -0.875, -0.875, 0.5], [0.25, 0.0, 1.0, -0.125]]> : tensor<4x4xf16>
+    %g1 = llm.weight "g1" : tensor<4xf32> = dense<[-0.875, 0.125, -1.0, -0.75]> : tensor<4xf32>
+    %up = llm.weight "up" : tensor<4x4xf16> = dense<[[-0.625, -0.875, -0.25, 0.625], [0.125, 0.0, -0.5, -0.875], [0.25, 0.25, 0.375, -0.5], [0.5, 0.5, 0.75, 1.0]]> : tensor<4x4xf16>
+    %gate = llm.weight "gate" : tensor<4x4xf16> = dense<[[0.5, -0.625, 1.0, 0.0], [0.625, -0.125, 0.125, 0.625], [0.0, 1.0, 0.125, 0.25], [-1.0, 0.625, 0.25, -1.0]]> : tensor<4x4xf16>
+    %down = llm.weight "down" : tensor<4x4xf16> = dense<[[0.5, -0.5, -0.875, 0.25], [0.75, 0.375, 0.375, 0.0], [0.875, -1.0, -0.875, -1.0], [0.375, 0.0, 0.75, 0.125]]> : tensor<4x4xf16>
+    %gf = llm.weight "gf" : tensor<4xf32> = dense<[0.25, -0.375, 0.375, -0.375]> : tensor<4xf32>
+    %x = llm.embedding %emb, %ids : (tensor<6x4xf16>, tensor<?x?xi64>) -> tensor<?x?x4xf32>
+    %h = llm.rms_norm %x, %g0 {epsilon = 1.0e-5 : f64} : (tensor<?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+    %a = llm.self_attention %h q %wq k %wk v %wv o %wo {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 2 : i64, scale = 0.70710678118654757 : f64, layer = 0 : i64, rope = #llm.rope<theta = 10000.0 : f64, rotary_dim = 2, style = rotate_half>} : (tensor<?x?x4xf32>, tensor<4x4xf16>, tensor<2x4xf16>, tensor<2x4xf16>, tensor<4x4xf16>) -> tensor<?x?x4xf32>
+    %r = llm.add %x, %a : tensor<?x?x4xf32>
+    %h1 = llm.rms_norm %r, %g1 {epsilon = 1.0e-5 : f64} : (tensor<?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+    %m = llm.mlp %h1 up %up gate %gate down %down {activation = #llm<activation silu>, layer = 0 : i64} : (tensor<?x?x4xf32>, tensor<4x4xf16>, tensor<4x4xf16>, tensor<4x4xf16>) -> tensor<?x?x4xf32>
+    %r1 = llm.add %r, %m : tensor<?x?x4xf32>
+    %hf = llm.rms_norm %r1, %gf {epsilon = 1.0e-5 : f64} : (tensor<?x?x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+    %l = llm.logits %hf, %emb {tied} : (tensor<?x?x4xf32>, tensor<6x4xf16>) -> tensor<?x?x6xf32>
+    return %l : tensor<?x?x6xf32>
+  }
+}
