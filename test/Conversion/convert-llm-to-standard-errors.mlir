@@ -95,3 +95,16 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
   }
 }
 
+// -----
+
+// Dense weights are f32 for now: the loops and kernels compute in f32.
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    // expected-error @below {{dense 'f16' weights have no lowering yet}}
+    %emb = llm.weight "emb" : tensor<16x8xf16> = dense<1.0> : tensor<16x8xf16>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf16>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %x, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf16>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}

@@ -46,6 +46,10 @@ LogicalResult checkType(const LLMToStandardTypeConverter &converter,
     if (!converter.convertWeightType(type))
       return op->emitError("weight encoding ")
              << type.getEncoding() << " has no lowering";
+    // The generated loops and the runtime kernels compute in f32.
+    if (!type.getEncoding() && !type.getElementType().isF32())
+      return op->emitError("dense ")
+             << type.getElementType() << " weights have no lowering yet";
     return success();
   }
   if (type.hasStaticShape() || !converter.convertActivationType(type))
