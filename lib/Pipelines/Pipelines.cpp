@@ -31,7 +31,7 @@ void mlir::microscale::buildLLMToStandardPipeline(OpPassManager &pm,
   ConvertLLMToStandardPassOptions lowering;
   lowering.maxTokens = maxTokens;
   lowering.maxContext = maxContext;
-  pm.addPass(createConvertLLMToStandardPass(lowering));
+  addLLMToStandardPasses(pm, lowering);
 }
 
 void mlir::microscale::buildStandardToLLVMPipeline(OpPassManager &pm,

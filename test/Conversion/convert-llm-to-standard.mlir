@@ -1,63 +1,387 @@
-// RUN: microscale-opt %s --convert-llm-to-standard=max-tokens=4 | FileCheck %s
-// RUN: not microscale-opt %s --split-input-file --convert-llm-to-standard=max-tokens=0 2>&1 | FileCheck %s --check-prefix=BAD-TOKENS
+// RUN: microscale-opt %s --split-input-file --convert-llm-to-standard=max-tokens=4 | FileCheck %s
+// RUN: microscale-opt %s --split-input-file --convert-llm-to-standard="max-tokens=4 max-context=8" | FileCheck %s --check-prefix=CONTEXT
 
-// A one-layer model with every op. Sizes: hidden 8, 2 heads of 4, 1 kv head,
-// MLP 12, vocab 16, context 32, 4 tokens per call.
+// One case per pattern. Hidden size 8 (2 heads of 4), vocabulary 16,
+// context 32, 4 tokens per call: an activation [?, ?, F] is a buffer of
+// 4 * F floats. Buffers are memref.alloc (microscale-plan-memory places
+// them); the heavy work is kernel ops (convert-kernel-to-calls).
 
-// The arena: activations packed by lifetime, then K and V caches of
-// 32 positions x 4 floats each (512 bytes, two of them).
-// CHECK: module attributes {{{.*}}ms.arena_bytes = [[ARENA:[0-9]+]] : i64, ms.max_context = 32 : i64, ms.max_tokens = 4 : i64, ms.weight_bytes = 2208 : i64}
-// CHECK: memref.global "private" @ms_arena : memref<[[ARENA]]xi8> = uninitialized {alignment = 64 : i64}
-// CHECK: func.func private @ms_linear_f32(!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
-// CHECK: func.func private @ms_attention_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, f32, !llvm.ptr, !llvm.ptr)
-// Weights are flat constant globals.
-// CHECK: memref.global "private" constant @ms_w_0 : memref<128xf32> = dense<1.000000e+00> {alignment = 64 : i64}
-// CHECK-LABEL: func.func @ms_forward(%arg0: memref<4xi32>, %arg1: index, %arg2: index) -> !llvm.ptr
-// Embedding: a row copy per token.
-// CHECK: scf.for %[[R:.*]] = %{{.*}} to %arg1
-// CHECK: memref.load %arg0[%[[R]]] : memref<4xi32>
-// RMSNorm: one reduction and one scaling loop per row.
-// CHECK: math.sqrt
-// Projections call the runtime kernel.
-// CHECK: call @ms_linear_f32
-// RoPE computes angles from positions.
-// CHECK: math.cos
-// CHECK: math.sin
-// Attention appends to the cache, then calls the kernel.
-// CHECK: call @ms_attention_f32
-// SwiGLU: two projections, the fused activation, the down projection.
-// CHECK: call @ms_linear_f32
-// CHECK: call @ms_linear_f32
-// CHECK: math.exp
-// CHECK: call @ms_linear_f32
-// CHECK: return %{{.*}} : !llvm.ptr
-// CHECK-NOT: llm.
+// The entry function, weights, the embedding and the logits.
+// CHECK:       module attributes {{{.*}}ms.max_context = 32 : i64, ms.max_tokens = 4 : i64, ms.weight_bytes = 512 : i64}
+// CHECK:       memref.global "private" constant @ms_w_0 : memref<128xf32> = dense<1.000000e+00> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N:.*]]: index, %[[POS:.*]]: index) -> !llvm.ptr
+// CHECK:         %[[EMB:.*]] = memref.get_global @ms_w_0 : memref<128xf32>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[N]]
+// CHECK:           %[[ID:.*]] = memref.load %[[TOKENS]][%[[R]]] : memref<4xi32>
+// CHECK:           arith.index_cast %[[ID]] : i32 to index
+// CHECK:           scf.for
+// CHECK:             memref.load %[[EMB]]
+// CHECK:             memref.store %{{.*}}, %[[X]]
+// CHECK:         kernel.attention
+// CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
+// CHECK-NEXT:    kernel.linear %[[X]], %[[EMB]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
+// CHECK:         %[[ADDRESS:.*]] = memref.extract_aligned_pointer_as_index %[[L]]
+// CHECK:         %[[ADDRESS64:.*]] = arith.index_cast %[[ADDRESS]] : index to i64
+// CHECK:         %[[POINTER:.*]] = llvm.inttoptr %[[ADDRESS64]] : i64 to !llvm.ptr
+// CHECK:         return %[[POINTER]] : !llvm.ptr
+// CHECK-NOT:   {{ llm\.}}
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %x, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
 
+// -----
 
-// BAD-TOKENS: max-tokens must be positive
+// Learned positions: rows pos .. pos + n - 1 of the table; the residual add.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %{{.*}}: memref<4xi32>, %[[N:.*]]: index, %[[POS:.*]]: index)
+// CHECK:         %[[WPE:.*]] = memref.get_global @ms_w_1 : memref<256xf32>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[P:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[N]]
+// CHECK:           %[[ROW:.*]] = arith.addi %[[POS]], %[[R]] : index
+// CHECK:           arith.muli %[[ROW]]
+// CHECK:           scf.for
+// CHECK:             memref.load %[[WPE]]
+// CHECK:             memref.store %{{.*}}, %[[P]]
+// CHECK:         %[[SUM:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[END:.*]] = arith.muli %[[N]], %{{.*}} : index
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %[[END]]
+// CHECK:           %[[A:.*]] = memref.load %[[X]][%[[I]]]
+// CHECK:           %[[B:.*]] = memref.load %[[P]][%[[I]]]
+// CHECK:           %[[AB:.*]] = arith.addf %[[A]], %[[B]] : f32
+// CHECK:           memref.store %[[AB]], %[[SUM]][%[[I]]]
+// CHECK:         kernel.linear %[[SUM]]
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %wpe = llm.weight "wpe" : tensor<32x8xf32> = dense<0.5> : tensor<32x8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %p = llm.position_embedding %wpe, %ids : (tensor<32x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %s = llm.add %x, %p : tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %s, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
 
-module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+// -----
+
+// RMSNorm: per row, a sum of squares, then one scaling loop.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         %[[GAIN:.*]] = memref.get_global @ms_w_1 : memref<8xf32>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[H:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         scf.for
+// CHECK:           %[[SQUARES:.*]] = scf.for {{.*}} iter_args
+// CHECK:             memref.load %[[X]]
+// CHECK:             arith.mulf
+// CHECK:           %[[MEAN:.*]] = arith.divf %[[SQUARES]]
+// CHECK:           %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
+// CHECK:           %[[SHIFTED:.*]] = arith.addf %[[MEAN]], %[[EPS]]
+// CHECK:           %[[ROOT:.*]] = math.sqrt %[[SHIFTED]]
+// CHECK:           %[[INV:.*]] = arith.divf %{{.*}}, %[[ROOT]]
+// CHECK:           scf.for %[[C:.*]] =
+// CHECK:             %[[V:.*]] = memref.load %[[X]]
+// CHECK:             %[[SCALED:.*]] = arith.mulf %[[V]], %[[INV]]
+// CHECK:             %[[G:.*]] = memref.load %[[GAIN]][%[[C]]]
+// CHECK:             %[[OUT:.*]] = arith.mulf %[[SCALED]], %[[G]]
+// CHECK:             memref.store %[[OUT]], %[[H]]
+// CHECK:         kernel.linear %[[H]]
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %g = llm.weight "g" : tensor<8xf32> = dense<1.0> : tensor<8xf32>
-    %wq = llm.weight "wq" : tensor<8x8xf32> = dense<0.1> : tensor<8x8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %h = llm.rms_norm %x, %g {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %h, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// LayerNorm with bias: mean, then variance, then scale, shift and bias.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         %[[GAIN:.*]] = memref.get_global @ms_w_1 : memref<8xf32>
+// CHECK:         %[[BIAS:.*]] = memref.get_global @ms_w_2 : memref<8xf32>
+// CHECK:         %[[H:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         scf.for
+// CHECK:           %[[TOTAL:.*]] = scf.for {{.*}} iter_args
+// CHECK:           %[[MEAN:.*]] = arith.divf %[[TOTAL]]
+// CHECK:           scf.for {{.*}} iter_args
+// CHECK:             arith.subf %{{.*}}, %[[MEAN]]
+// CHECK:           math.sqrt
+// CHECK:           scf.for %[[C:.*]] =
+// CHECK:             arith.subf %{{.*}}, %[[MEAN]]
+// CHECK:             memref.load %[[GAIN]][%[[C]]]
+// CHECK:             %[[B:.*]] = memref.load %[[BIAS]][%[[C]]]
+// CHECK:             %[[OUT:.*]] = arith.addf %{{.*}}, %[[B]]
+// CHECK:             memref.store %[[OUT]], %[[H]]
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %g = llm.weight "g" : tensor<8xf32> = dense<1.0> : tensor<8xf32>
+    %b = llm.weight "b" : tensor<8xf32> = dense<0.5> : tensor<8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %h = llm.layer_norm %x, %g, %b {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %h, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// A projection with bias, and untied logits with bias: kernel.linear.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %[[N:[^:]*]]: index, %{{.*}}: index)
+// CHECK:         %[[W:.*]] = memref.get_global @ms_w_1 : memref<64xf32>
+// CHECK:         %[[B:.*]] = memref.get_global @ms_w_2 : memref<8xf32>
+// CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_3 : memref<128xf32>
+// CHECK:         %[[HEAD_BIAS:.*]] = memref.get_global @ms_w_4 : memref<16xf32>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[Y:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         kernel.linear %[[X]], %[[W]] bias %[[B]] into %[[Y]] rows %[[N]] {in_features = 8 : i64, out_features = 8 : i64}
+// CHECK-SAME:      : memref<32xf32>, memref<64xf32>, memref<8xf32> into memref<32xf32>
+// CHECK:         kernel.attention
+// CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
+// CHECK:         kernel.linear %[[Y]], %[[HEAD]] bias %[[HEAD_BIAS]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %w = llm.weight "w" : tensor<8x8xf32> = dense<0.1> : tensor<8x8xf32>
+    %b = llm.weight "b" : tensor<8xf32> = dense<0.2> : tensor<8xf32>
+    %head = llm.weight "head" : tensor<16x8xf32> = dense<0.3> : tensor<16x8xf32>
+    %head_bias = llm.weight "head_bias" : tensor<16xf32> = dense<0.4> : tensor<16xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %y = llm.linear %x, %w, %b : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %y, %head, %head_bias : (tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// RoPE: copy, then rotate pairs by position * frequency (a shared constant
+// table); rotate_half pairs i with i + 2 here.
+// CHECK:       memref.global "private" constant @ms_rope_10000_4 : memref<2xf32> = dense<[1.000000e+00, 0.00999999977]>
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %[[N:[^:]*]]: index, %[[POS:[^:]*]]: index)
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[Y:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         scf.for %[[I:.*]] =
+// CHECK:           memref.store %{{.*}}, %[[Y]][%[[I]]]
+// CHECK:         %[[FREQS:.*]] = memref.get_global @ms_rope_10000_4 : memref<2xf32>
+// CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[N]]
+// CHECK:           %[[P:.*]] = arith.addi %[[POS]], %[[R]]
+// CHECK:           %[[P64:.*]] = arith.index_cast %[[P]] : index to i64
+// CHECK:           %[[POSITION:.*]] = arith.uitofp %[[P64]] : i64 to f32
+// CHECK:           scf.for %[[PAIR:.*]] =
+// CHECK:             %[[F:.*]] = memref.load %[[FREQS]][%[[PAIR]]]
+// CHECK:             %[[ANGLE:.*]] = arith.mulf %[[POSITION]], %[[F]]
+// CHECK:             math.cos %[[ANGLE]]
+// CHECK:             math.sin %[[ANGLE]]
+// CHECK:             %[[SECOND:.*]] = arith.addi %[[PAIR]], %c2{{(_[0-9]+)?}} : index
+// CHECK:             scf.for
+// CHECK:               memref.store %{{.*}}, %[[Y]]
+// CHECK:               memref.store %{{.*}}, %[[Y]]
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %y = llm.rope %x {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, style = #llm<rope_style rotate_half>} : tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %y, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// Interleaved RoPE pairs 2i with 2i + 1.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         math.sin
+// CHECK:         %[[FIRST:.*]] = arith.muli %{{.*}}, %c2{{(_[0-9]+)?}} : index
+// CHECK:         arith.addi %[[FIRST]], %c1{{(_[0-9]+)?}} : index
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %y = llm.rope %x {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, style = #llm<rope_style interleaved>} : tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %y, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// Attention: the layer's K and V caches are persistent globals of
+// context x kv features; this call's keys and values go to rows pos ..
+// pos + n - 1, then the kernel reads them with a scores scratch buffer of
+// heads x context.
+// CHECK:       memref.global "private" @ms_key_cache_0 : memref<128xf32> = uninitialized
+// CHECK:       memref.global "private" @ms_value_cache_0 : memref<128xf32> = uninitialized
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %[[N:[^:]*]]: index, %[[POS:[^:]*]]: index)
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[K:.*]] = memref.alloc() : memref<16xf32>
+// CHECK:         %[[V:.*]] = memref.alloc() : memref<16xf32>
+// CHECK:         %[[OUT:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[KC:.*]] = memref.get_global @ms_key_cache_0 : memref<128xf32>
+// CHECK:         %[[VC:.*]] = memref.get_global @ms_value_cache_0 : memref<128xf32>
+// CHECK:         %[[BASE:.*]] = arith.muli %[[POS]], %c4{{(_[0-9]+)?}} : index
+// CHECK:         scf.for %[[I:.*]] =
+// CHECK:           %[[DST:.*]] = arith.addi %[[BASE]], %[[I]]
+// CHECK:           %[[KV:.*]] = memref.load %[[K]][%[[I]]]
+// CHECK:           memref.store %[[KV]], %[[KC]][%[[DST]]]
+// CHECK:           %[[VV:.*]] = memref.load %[[V]][%[[I]]]
+// CHECK:           memref.store %[[VV]], %[[VC]][%[[DST]]]
+// CHECK:         %[[SCORES:.*]] = memref.alloc() : memref<64xf32>
+// CHECK:         kernel.attention %[[X]], %[[KC]], %[[VC]] into %[[OUT]] scratch %[[SCORES]] rows %[[N]] position %[[POS]]
+// CHECK-SAME:      {head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, scale = 5.000000e-01 : f64}
+// CONTEXT:     memref.global "private" @ms_key_cache_0 : memref<32xf32> = uninitialized
+// CONTEXT:     memref.alloc() : memref<16xf32>
+// CONTEXT:     kernel.attention
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %wk = llm.weight "wk" : tensor<4x8xf32> = dense<0.1> : tensor<4x8xf32>
     %wv = llm.weight "wv" : tensor<4x8xf32> = dense<0.2> : tensor<4x8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %k = llm.linear %x, %wk : (tensor<?x?x8xf32>, tensor<4x8xf32>) -> tensor<?x?x4xf32>
+    %v = llm.linear %x, %wv : (tensor<?x?x8xf32>, tensor<4x8xf32>) -> tensor<?x?x4xf32>
+    %a = llm.attention %x, %k, %v {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %a, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// Gated MLP (SwiGLU): up and gate projections into scratch buffers of
+// 4 x 12, silu(gate) * up in place, then the down projection.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %[[N:[^:]*]]: index, %{{.*}}: index)
+// CHECK:         %[[UPW:.*]] = memref.get_global @ms_w_1 : memref<96xf32>
+// CHECK:         %[[GATEW:.*]] = memref.get_global @ms_w_2 : memref<96xf32>
+// CHECK:         %[[DOWNW:.*]] = memref.get_global @ms_w_3 : memref<96xf32>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[OUT:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[UP:.*]] = memref.alloc() : memref<48xf32>
+// CHECK:         %[[GATE:.*]] = memref.alloc() : memref<48xf32>
+// CHECK:         kernel.linear %[[X]], %[[UPW]] into %[[UP]] rows %[[N]] {in_features = 8 : i64, out_features = 12 : i64}
+// CHECK:         kernel.linear %[[X]], %[[GATEW]] into %[[GATE]] rows %[[N]]
+// CHECK:         scf.for %[[I:.*]] =
+// CHECK:           %[[G:.*]] = memref.load %[[GATE]][%[[I]]]
+// CHECK:           %[[NEG:.*]] = arith.negf %[[G]]
+// CHECK:           math.exp %[[NEG]]
+// CHECK:           %[[SILU:.*]] = arith.divf %[[G]]
+// CHECK:           %[[U:.*]] = memref.load %[[UP]][%[[I]]]
+// CHECK:           %[[PRODUCT:.*]] = arith.mulf %[[SILU]], %[[U]]
+// CHECK:           memref.store %[[PRODUCT]], %[[UP]][%[[I]]]
+// CHECK:         kernel.linear %[[UP]], %[[DOWNW]] into %[[OUT]] rows %[[N]] {in_features = 12 : i64, out_features = 8 : i64}
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
     %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
     %gate = llm.weight "gate" : tensor<12x8xf32> = dense<0.3> : tensor<12x8xf32>
     %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
-    %h = llm.rms_norm %x, %g {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
-    %q = llm.linear %h, %wq : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
-    %k = llm.linear %h, %wk : (tensor<?x?x8xf32>, tensor<4x8xf32>) -> tensor<?x?x4xf32>
-    %v = llm.linear %h, %wv : (tensor<?x?x8xf32>, tensor<4x8xf32>) -> tensor<?x?x4xf32>
-    %qr = llm.rope %q {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, style = #llm<rope_style rotate_half>} : tensor<?x?x8xf32>
-    %kr = llm.rope %k {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, style = #llm<rope_style rotate_half>} : tensor<?x?x4xf32>
-    %a = llm.attention %qr, %kr, %v {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x8xf32>
-    %r = llm.add %x, %a : tensor<?x?x8xf32>
-    %m = llm.mlp %r up %up gate %gate down %down {activation = #llm<activation silu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
-    %r2 = llm.add %r, %m : tensor<?x?x8xf32>
-    %l = llm.logits %r2, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    %m = llm.mlp %x up %up gate %gate down %down {activation = #llm<activation silu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// Plain MLP with biases and GELU (erf): one scratch buffer, act(up) in place.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         %[[UPB:.*]] = memref.get_global @ms_w_2 : memref<12xf32>
+// CHECK:         %[[DOWNB:.*]] = memref.get_global @ms_w_4 : memref<8xf32>
+// CHECK:         %[[UP:.*]] = memref.alloc() : memref<48xf32>
+// CHECK-NOT:     memref.alloc
+// CHECK:         kernel.linear %{{.*}}, %{{.*}} bias %[[UPB]] into %[[UP]]
+// CHECK:         scf.for
+// CHECK:           math.erf
+// CHECK-NOT:       memref.load
+// CHECK:           memref.store %{{.*}}, %[[UP]]
+// CHECK:         kernel.linear %[[UP]], %{{.*}} bias %[[DOWNB]]
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
+    %up_bias = llm.weight "up_bias" : tensor<12xf32> = dense<0.1> : tensor<12xf32>
+    %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
+    %down_bias = llm.weight "down_bias" : tensor<8xf32> = dense<0.1> : tensor<8xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %m = llm.mlp %x up %up bias %up_bias down %down bias %down_bias {activation = #llm<activation gelu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<12xf32>, tensor<8x12xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// GELU with the tanh approximation.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         scf.for
+// CHECK:           math.tanh
+// CHECK:         kernel.linear
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
+    %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %m = llm.mlp %x up %up down %down {activation = #llm<activation gelu_tanh>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
+// ReLU.
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         scf.for
+// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:           arith.maximumf %{{.*}}, %[[ZERO]] : f32
+// CHECK:         kernel.linear
+module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %up = llm.weight "up" : tensor<12x8xf32> = dense<0.1> : tensor<12x8xf32>
+    %down = llm.weight "down" : tensor<8x12xf32> = dense<0.1> : tensor<8x12xf32>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %m = llm.mlp %x up %up down %down {activation = #llm<activation relu>} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    // The attention unit #llm.model counts as its one layer.
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
     return %l : tensor<?x?x16xf32>
   }
 }

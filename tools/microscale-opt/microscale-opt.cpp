@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Conversion/Passes.h"
+#include "microscale/Dialect/Kernel/IR/KernelOps.h"
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
@@ -25,7 +26,8 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry
-      .insert<mlir::microscale::llm::LLMDialect,
+      .insert<mlir::microscale::kernel::KernelDialect,
+              mlir::microscale::llm::LLMDialect,
               mlir::microscale::onnx::ONNXDialect, mlir::func::FuncDialect>();
   // The dialects the lowering produces, so each stage's output parses.
   registry.insert<mlir::arith::ArithDialect, mlir::cf::ControlFlowDialect,

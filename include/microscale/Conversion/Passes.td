@@ -2,6 +2,10 @@
 //
 // Part of the Microscale project.
 //
+// From a raised llm module to upstream dialects the emitter lowers to LLVM,
+// in three steps (addLLMToStandardPasses adds them in this order):
+// convert-llm-to-standard, microscale-plan-memory, convert-kernel-to-calls.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef MICROSCALE_CONVERSION_PASSES_TD
@@ -9,27 +13,37 @@
 
 include "mlir/Pass/PassBase.td"
 
+//===----------------------------------------------------------------------===//
+// llm to loops, buffers and kernel ops
+//===----------------------------------------------------------------------===//
+
 def ConvertLLMToStandardPass
     : Pass<"convert-llm-to-standard", "::mlir::ModuleOp"> {
-  let summary = "Lower a raised llm module to loops, buffers and kernel calls";
+  let summary = "Lower a raised llm module to loops, buffers and kernel ops";
   let description = [{
     Replaces the `llm` entry function with the generated program's
     `ms_forward(tokens, n, pos) -> logits` (see runtime/include/microscale/
     runtime.h), written in upstream dialects (func, scf, arith, math,
-    memref) plus calls to the runtime's microkernels for the matrix
-    products and attention.
+    memref) plus `kernel` ops for the matrix products and attention.
 
-    Memory is planned statically: every activation and scratch buffer is a
-    view into one arena global (`ms_arena`, placed in .bss) at an offset
-    chosen by a lifetime-aware planner, sized for `max-tokens` tokens per
-    call; the KV cache (`max-context` positions per layer) follows the
-    activations. Weights become constant globals holding the original
-    resource blobs (no copy). Elementwise work is generated as loops fused
-    per op: norms in one pass per row, RoPE in place of a copy, the MLP
-    activation fused with the gating product, residual adds.
+    One conversion pattern per llm op, driven by a full dialect conversion.
+    The type converter maps an activation `tensor<?x?xFxf32>` to its buffer,
+    a flat `memref<(max_tokens * F) x f32>` (`n`, the number of tokens of
+    this call, is the only dynamic quantity), the token ids to the
+    `memref<max_tokens x i32>` argument, and a weight tensor to its storage
+    by its encoding (today: dense, the flat tensor); a new weight encoding is
+    a case in `convertWeightType`.
 
-    The module records `ms.arena_bytes`, `ms.weight_bytes`, `ms.max_tokens`
-    and `ms.max_context` for the emitter.
+    Every activation and scratch buffer is a `memref.alloc` and each layer's
+    KV cache (`max-context` positions) an uninitialized mutable
+    `memref.global`; `microscale-plan-memory` then places them all in one
+    arena. Weights become constant globals holding the original resource
+    blobs (no copy). Elementwise work is generated as loops fused per op:
+    norms in one pass per row, RoPE in place of a copy, the MLP activation
+    fused with the gating product, residual adds.
+
+    The module records `ms.weight_bytes`, `ms.max_tokens` and
+    `ms.max_context` for the emitter.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -38,6 +52,7 @@ def ConvertLLMToStandardPass
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::microscale::kernel::KernelDialect",
   ];
   let options = [
     Option<"maxTokens", "max-tokens", "int64_t", "64",
@@ -46,8 +61,66 @@ def ConvertLLMToStandardPass
            "KV-cache positions (default: the model's max_context)">,
   ];
   let statistics = [
-    Statistic<"arenaBytes", "arena-bytes", "Bytes of the arena">,
     Statistic<"weightBytes", "weight-bytes", "Bytes of constant weights">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Memory planning
+//===----------------------------------------------------------------------===//
+
+def PlanMemoryPass : Pass<"microscale-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Place every buffer in one statically sized arena";
+  let description = [{
+    The generated program allocates nothing at run time. This pass replaces
+    every statically shaped `memref.alloc` of the (one) function that has
+    them, and every uninitialized mutable `memref.global` (the KV caches), by
+    a `memref.view` into one arena global, `ms_arena` (placed in .bss,
+    64-byte aligned).
+
+    An allocation lives from the first to the last top-level op of its
+    function that uses it (directly or through a view); buffers whose
+    lifetimes do not overlap share bytes, placed largest first at the lowest
+    free aligned offset (MemoryPlan.h). Globals persist across calls, so
+    they follow the planned buffers, each in bytes of its own, in module
+    order.
+
+    Records the arena size as the module attribute `ms.arena_bytes`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+  let statistics = [
+    Statistic<"arenaBytes", "arena-bytes", "Bytes of the arena">,
+    Statistic<"plannedBuffers", "planned-buffers",
+              "Buffers with a planned lifetime">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// kernel ops to runtime calls
+//===----------------------------------------------------------------------===//
+
+def ConvertKernelToCallsPass
+    : Pass<"convert-kernel-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Replace kernel ops by calls to the runtime's kernels";
+  let description = [{
+    Each `kernel` op becomes a `func.call` to the runtime symbol that the
+    kernel table lists for the op, its element type, its weight's element
+    type and its weight encoding. The table is generated from
+    `runtime/include/microscale/kernels.def`, the same file runtime.h
+    declares the C functions from, so the two cannot disagree. Buffers are
+    passed as pointers, sizes as explicit `i64` (the ABI's `int64_t`, also
+    on 32-bit targets), floats as `f32`.
+
+    An op no table entry matches is an error naming the op and its types.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
   ];
 }
 

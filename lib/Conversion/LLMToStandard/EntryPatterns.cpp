@@ -1,0 +1,202 @@
+//===- EntryPatterns.cpp - ms_forward, its return, weights ------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+// The type converter and the patterns that shape the program around the
+// model's ops: the entry function becomes `ms_forward(tokens, n, pos)`
+// returning a pointer to the logits, and each `llm.weight` a constant global
+// sharing the weight's resource blob.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringPatterns.h"
+
+#include "microscale/Dialect/LLM/IR/LLMOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace mlir::microscale;
+
+namespace {
+constexpr int64_t kWeightAlignment = 64;
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+LLMToStandardTypeConverter::LLMToStandardTypeConverter(MLIRContext *context,
+                                                       int64_t maxTokens)
+    : context(context), maxTokens(maxTokens) {
+  // Tried last: types that are already the program's pass through.
+  addConversion([](Type type) { return type; });
+  addConversion([this](RankedTensorType type) -> Type {
+    if (isa<IntegerType>(type.getElementType()))
+      return getTokensType();
+    if (type.hasStaticShape())
+      return convertWeightType(type);
+    return convertActivationType(type);
+  });
+}
+
+Type LLMToStandardTypeConverter::convertWeightType(
+    RankedTensorType type) const {
+  Attribute encoding = type.getEncoding();
+  // Dense: the values themselves, flattened.
+  if (!encoding)
+    return MemRefType::get({type.getNumElements()}, type.getElementType());
+  return nullptr;
+}
+
+MemRefType
+LLMToStandardTypeConverter::convertActivationType(RankedTensorType type) const {
+  if (type.getRank() == 0 || ShapedType::isDynamic(type.getShape().back()) ||
+      type.getEncoding())
+    return nullptr;
+  return MemRefType::get({maxTokens * type.getShape().back()},
+                         type.getElementType());
+}
+
+MemRefType LLMToStandardTypeConverter::getTokensType() const {
+  return MemRefType::get({maxTokens}, IntegerType::get(context, /*width=*/32));
+}
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::microscale::lastDim(Value tensor) {
+  return cast<RankedTensorType>(tensor.getType()).getShape().back();
+}
+
+CallArguments mlir::microscale::getCallArguments(Operation *op) {
+  Block &entry = op->getParentOfType<func::FuncOp>().getBody().front();
+  return {entry.getArgument(0), entry.getArgument(1), entry.getArgument(2)};
+}
+
+void LoopBuilder::loop(Value lb, Value ub,
+                       llvm::function_ref<void(Value)> body) {
+  auto forOp = b.create<scf::ForOp>(loc, lb, ub, index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  body(forOp.getInductionVar());
+}
+
+Value LoopBuilder::sum(int64_t ub, llvm::function_ref<Value(Value)> body) {
+  auto forOp = b.create<scf::ForOp>(loc, index(0), index(ub), index(1),
+                                    ValueRange{f32(0.0)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  Value next =
+      fadd(forOp.getRegionIterArgs()[0], body(forOp.getInductionVar()));
+  b.create<scf::YieldOp>(loc, next);
+  return forOp.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The raised entry function `(ids) -> logits` becomes
+/// `ms_forward(tokens, n, pos) -> !llvm.ptr`: the ids become the tokens
+/// buffer, `n` and `pos` are new arguments the other patterns read.
+struct EntryFunctionLowering : LLMOpLowering<func::FuncOp> {
+  using LLMOpLowering::LLMOpLowering;
+
+  LogicalResult
+  matchAndRewrite(func::FuncOp func, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (func.isExternal() || func.getNumArguments() != 1)
+      return rewriter.notifyMatchFailure(func, "not an llm entry function");
+    Type index = rewriter.getIndexType();
+    Type tokens = converter().getTokensType();
+    auto forward = rewriter.create<func::FuncOp>(
+        func.getLoc(), kForwardName,
+        rewriter.getFunctionType(
+            {tokens, index, index},
+            {LLVM::LLVMPointerType::get(rewriter.getContext())}));
+    TypeConverter::SignatureConversion signature(1);
+    signature.addInputs(0, tokens);
+    signature.addInputs({index, index});
+    rewriter.inlineRegionBefore(func.getBody(), forward.getBody(),
+                                forward.end());
+    if (failed(rewriter.convertRegionTypes(&forward.getBody(), converter(),
+                                           &signature)))
+      return failure();
+    rewriter.eraseOp(func);
+    return success();
+  }
+};
+
+/// The logits come back as a plain pointer: the bare-pointer convention
+/// would return a view's allocated, not aligned, pointer.
+struct ReturnLowering : LLMOpLowering<func::ReturnOp> {
+  using LLMOpLowering::LLMOpLowering;
+
+  LogicalResult
+  matchAndRewrite(func::ReturnOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (adaptor.getOperands().size() != 1)
+      return rewriter.notifyMatchFailure(op, "expected one result");
+    Location loc = op.getLoc();
+    Value address = rewriter.create<memref::ExtractAlignedPointerAsIndexOp>(
+        loc, adaptor.getOperands()[0]);
+    Value address64 = rewriter.create<arith::IndexCastOp>(
+        loc, rewriter.getI64Type(), address);
+    Value pointer = rewriter.create<LLVM::IntToPtrOp>(
+        loc, LLVM::LLVMPointerType::get(rewriter.getContext()), address64);
+    rewriter.replaceOpWithNewOp<func::ReturnOp>(op, pointer);
+    return success();
+  }
+};
+
+/// The data of a weight as a flat tensor of its storage type. Resource
+/// blobs are shared, not copied.
+ElementsAttr flatten(ElementsAttr value, MemRefType storage) {
+  auto flatType =
+      RankedTensorType::get(storage.getShape(), storage.getElementType());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    return DenseResourceElementsAttr::get(flatType, resource.getRawHandle());
+  return cast<DenseElementsAttr>(value).reshape(flatType);
+}
+
+/// `llm.weight` becomes a constant global `ms_w_<i>` holding its storage.
+struct WeightLowering : LLMOpLowering<llm::WeightOp> {
+  using LLMOpLowering::LLMOpLowering;
+
+  LogicalResult
+  matchAndRewrite(llm::WeightOp weight, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto storage = dyn_cast_or_null<MemRefType>(
+        converter().convertWeightType(weight.getType()));
+    if (!storage || weight.getType().getEncoding())
+      return rewriter.notifyMatchFailure(weight, "no storage for encoding");
+    std::string name = "ms_w_" + std::to_string(state.weightCount++);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(weight->getParentOfType<func::FuncOp>());
+      rewriter.create<memref::GlobalOp>(
+          weight.getLoc(), name, rewriter.getStringAttr("private"), storage,
+          flatten(weight.getValue(), storage), /*constant=*/true,
+          rewriter.getI64IntegerAttr(kWeightAlignment));
+    }
+    state.weightBytes +=
+        storage.getNumElements() * ((storage.getElementTypeBitWidth() + 7) / 8);
+    rewriter.replaceOpWithNewOp<memref::GetGlobalOp>(weight, storage, name);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::microscale::populateEntryLoweringPatterns(
+    const LLMToStandardTypeConverter &converter, RewritePatternSet &patterns,
+    LoweringState &state) {
+  patterns.add<EntryFunctionLowering, ReturnLowering, WeightLowering>(
+      converter, patterns.getContext(), state);
+}

@@ -1,0 +1,87 @@
+// RUN: microscale-opt %s --split-input-file --verify-diagnostics
+
+func.func @linear_zero_features(%x: memref<32xf32>, %w: memref<128xf32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{in_features and out_features must be positive}}
+  kernel.linear %x, %w into %y rows %n {in_features = 0 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_partial_row(%x: memref<30xf32>, %w: memref<128xf32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{input holds 30 values, not a whole number of rows of 8}}
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<30xf32>, memref<128xf32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_row_mismatch(%x: memref<32xf32>, %w: memref<128xf32>, %y: memref<32xf32>, %n: index) {
+  // expected-error @below {{input has room for 4 rows but output for 2}}
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<32xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_size(%x: memref<32xf32>, %w: memref<120xf32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{dense weight holds 120 values, expected 16 x 8}}
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<120xf32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_size(%x: memref<32xf32>, %w: memref<128xf32>, %b: memref<8xf32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{bias holds 8 values, expected 16}}
+  kernel.linear %x, %w bias %b into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<8xf32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_dynamic(%x: memref<?xf32>, %w: memref<128xf32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{operand #0 must be statically shaped memref of any type values}}
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<?xf32>, memref<128xf32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: memref<24xf32>, %kc: memref<128xf32>, %vc: memref<128xf32>, %out: memref<24xf32>, %s: memref<96xf32>, %n: index, %pos: index) {
+  // expected-error @below {{num_heads (3) must be a multiple of num_kv_heads (2)}}
+  kernel.attention %q, %kc, %vc into %out scratch %s rows %n position %pos {num_heads = 3 : i64, num_kv_heads = 2 : i64, head_dim = 2 : i64, scale = 0.5 : f64} : memref<24xf32>, memref<128xf32>, memref<128xf32> into memref<24xf32>, memref<96xf32>
+  return
+}
+
+// -----
+
+func.func @attention_output(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memref<128xf32>, %out: memref<16xf32>, %s: memref<64xf32>, %n: index, %pos: index) {
+  // expected-error @below {{output must have the query's type}}
+  kernel.attention %q, %kc, %vc into %out scratch %s rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<128xf32>, memref<128xf32> into memref<16xf32>, memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_caches(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memref<64xf32>, %out: memref<32xf32>, %s: memref<64xf32>, %n: index, %pos: index) {
+  // expected-error @below {{key and value caches must have the same type}}
+  kernel.attention %q, %kc, %vc into %out scratch %s rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<128xf32>, memref<64xf32> into memref<32xf32>, memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cache_rows(%q: memref<32xf32>, %kc: memref<126xf32>, %vc: memref<126xf32>, %out: memref<32xf32>, %s: memref<64xf32>, %n: index, %pos: index) {
+  // expected-error @below {{key cache holds 126 values, not a whole number of rows of 4}}
+  kernel.attention %q, %kc, %vc into %out scratch %s rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<126xf32>, memref<126xf32> into memref<32xf32>, memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scratch(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memref<128xf32>, %out: memref<32xf32>, %s: memref<63xf32>, %n: index, %pos: index) {
+  // expected-error @below {{scratch holds 63 values, fewer than num_heads x context = 64}}
+  kernel.attention %q, %kc, %vc into %out scratch %s rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<128xf32>, memref<128xf32> into memref<32xf32>, memref<63xf32>
+  return
+}

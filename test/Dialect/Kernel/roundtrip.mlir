@@ -1,0 +1,26 @@
+// RUN: microscale-opt %s | microscale-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @linear
+// CHECK:         kernel.linear %arg0, %arg1 into %arg3 rows %arg4 {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
+// CHECK:         kernel.linear %arg0, %arg1 bias %arg2 into %arg3 rows %arg4 {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<16xf32> into memref<64xf32>
+func.func @linear(%x: memref<32xf32>, %w: memref<128xf32>, %b: memref<16xf32>, %y: memref<64xf32>, %n: index) {
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
+  kernel.linear %x, %w bias %b into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<16xf32> into memref<64xf32>
+  return
+}
+
+// An encoded weight keeps its encoding; its storage size is the encoding's
+// business.
+// CHECK-LABEL: func.func @encoded_linear
+// CHECK:         kernel.linear %arg0, %arg1 into %arg2 rows %arg3 {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = "int4"} : memref<32xf32>, memref<64xi8> into memref<64xf32>
+func.func @encoded_linear(%x: memref<32xf32>, %w: memref<64xi8>, %y: memref<64xf32>, %n: index) {
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = "int4"} : memref<32xf32>, memref<64xi8> into memref<64xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @attention
+// CHECK:         kernel.attention %arg0, %arg1, %arg2 into %arg3 scratch %arg4 rows %arg5 position %arg6 {head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, scale = 5.000000e-01 : f64} : memref<32xf32>, memref<128xf32>, memref<128xf32> into memref<32xf32>, memref<64xf32>
+func.func @attention(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memref<128xf32>, %out: memref<32xf32>, %scratch: memref<64xf32>, %n: index, %pos: index) {
+  kernel.attention %q, %kc, %vc into %out scratch %scratch rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<128xf32>, memref<128xf32> into memref<32xf32>, memref<64xf32>
+  return
+}
