@@ -13,12 +13,10 @@
 
 #include "microscale/Conversion/Passes.h"
 #include "microscale/Dialect/Kernel/IR/KernelOps.h"
-#include "microscale/runtime.h"
 
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/StringMap.h"
 
-#include <type_traits>
 
 namespace mlir::microscale {
 #define GEN_PASS_DEF_CONVERTKERNELTOCALLSPASS
@@ -28,16 +26,6 @@ namespace mlir::microscale {
 using namespace mlir;
 using namespace mlir::microscale;
 
-// Until runtime.h declares its kernels from kernels.def, check that the two
-// agree.
-#define MS_ARG_PTR(type, name) type *
-#define MS_ARG_CONST_PTR(type, name) const type *
-#define MS_ARG_I64(name) int64_t
-#define MS_ARG_F32(name) float
-#define MS_KERNEL(symbol, op, element, weight, encoding, ...)                  \
-  static_assert(std::is_same_v<decltype(&::symbol), void (*)(__VA_ARGS__)>,    \
-                "kernels.def and runtime.h disagree on " #symbol);
-#include "microscale/kernels.def"
 
 namespace {
 

@@ -48,24 +48,15 @@ extern const int64_t ms_tokenizer_blob_size;
  * Provided by the runtime, called by generated code
  *-------------------------------------------------------------------------*/
 
-/* y[r, o] = sum_i x[r, i] * w[o, i] (+ bias[o]) for r < rows, o < out.
- * `w` is [out, in] row-major; `bias` may be NULL. Splits the output
- * channels over the thread pool; every y element is computed by the same
- * sequential loop whatever the thread count, so results are identical for
- * any number of threads. */
-void ms_linear_f32(const float *x, int64_t rows, int64_t in, const float *w,
-                   int64_t out, const float *bias, float *y);
-
-/* Causal attention of n queries at positions pos .. pos + n - 1 over the
- * cached keys/values 0 .. pos + n - 1. q is [n, num_heads * head_dim],
- * k_cache/v_cache are [max_context, num_kv_heads * head_dim], out is
- * [n, num_heads * head_dim]. `scratch` holds at least
- * num_heads * (pos + n) floats. Query head h reads kv head
- * h / (num_heads / num_kv_heads). */
-void ms_attention_f32(const float *q, const float *k_cache,
-                      const float *v_cache, int64_t n, int64_t pos,
-                      int64_t num_heads, int64_t num_kv_heads, int64_t head_dim,
-                      float scale, float *out, float *scratch);
+/* The kernels, declared from their one definition (kernels.def says what
+ * each computes and when the compiler calls it). */
+#define MS_ARG_PTR(type, name) type *name
+#define MS_ARG_CONST_PTR(type, name) const type *name
+#define MS_ARG_I64(name) int64_t name
+#define MS_ARG_F32(name) float name
+#define MS_KERNEL(symbol, op, element, weight, encoding, ...)                  \
+  void symbol(__VA_ARGS__);
+#include "microscale/kernels.def"
 
 /*---------------------------------------------------------------------------
  * Runtime services for programs embedding a model (firmware, apps)
