@@ -10,7 +10,9 @@
 // CHECK:       module attributes {{{.*}}ms.max_context = 32 : i64, ms.max_tokens = 4 : i64, ms.weight_bytes = 512 : i64}
 // CHECK:       memref.global "private" constant @ms_w_0 : memref<128xf32> = dense<1.000000e+00> {alignment = 64 : i64}
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N:.*]]: index, %[[POS:.*]]: index) -> !llvm.ptr
+// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64) -> !llvm.ptr
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[EMB:.*]] = memref.get_global @ms_w_0 : memref<128xf32>
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[N]]
@@ -42,7 +44,9 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 
 // Learned positions: rows pos .. pos + n - 1 of the table; the residual add.
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %{{.*}}: memref<4xi32>, %[[N:.*]]: index, %[[POS:.*]]: index)
+// CHECK-SAME:      %{{.*}}: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[WPE:.*]] = memref.get_global @ms_w_1 : memref<256xf32>
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         %[[P:.*]] = memref.alloc() : memref<32xf32>
@@ -147,7 +151,9 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 
 // A projection with bias, and untied logits with bias: kernel.linear.
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N:[^:]*]]: index, %{{.*}}: index)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[W:.*]] = memref.get_global @ms_w_1 : memref<64xf32>
 // CHECK:         %[[B:.*]] = memref.get_global @ms_w_2 : memref<8xf32>
 // CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_3 : memref<128xf32>
@@ -181,7 +187,9 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // table); rotate_half pairs i with i + 2 here.
 // CHECK:       memref.global "private" constant @ms_rope_10000_4 : memref<2xf32> = dense<[1.000000e+00, 0.00999999977]>
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N:[^:]*]]: index, %[[POS:[^:]*]]: index)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         %[[Y:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         scf.for %[[I:.*]] =
@@ -240,7 +248,9 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:       memref.global "private" @ms_key_cache_0 : memref<128xf32> = uninitialized
 // CHECK:       memref.global "private" @ms_value_cache_0 : memref<128xf32> = uninitialized
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N:[^:]*]]: index, %[[POS:[^:]*]]: index)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         %[[K:.*]] = memref.alloc() : memref<16xf32>
 // CHECK:         %[[V:.*]] = memref.alloc() : memref<16xf32>
@@ -279,7 +289,9 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // Gated MLP (SwiGLU): up and gate projections into scratch buffers of
 // 4 x 12, silu(gate) * up in place, then the down projection.
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N:[^:]*]]: index, %{{.*}}: index)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[UPW:.*]] = memref.get_global @ms_w_1 : memref<96xf32>
 // CHECK:         %[[GATEW:.*]] = memref.get_global @ms_w_2 : memref<96xf32>
 // CHECK:         %[[DOWNW:.*]] = memref.get_global @ms_w_3 : memref<96xf32>

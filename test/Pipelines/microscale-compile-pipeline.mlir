@@ -17,8 +17,10 @@
 // CHECK-NOT: scf.
 // CHECK-NOT: llm.
 
-// On a 32-bit target indices are 32 bits; the runtime ABI's int64_t stays i64.
-// I32-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i32, %{{.*}}: i32) -> !llvm.ptr
+// On a 32-bit target indices are 32 bits; the runtime ABI's int64_t
+// arguments (ms_forward's n and pos, the kernels' sizes) stay i64.
+// I32-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> !llvm.ptr
+// I32: llvm.trunc %{{.*}} : i64 to i32
 // I32: llvm.call @ms_linear_f32({{.*}}) : (!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()
 
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 1, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {

@@ -74,7 +74,16 @@ int64_t mlir::microscale::lastDim(Value tensor) {
 
 CallArguments mlir::microscale::getCallArguments(Operation *op) {
   Block &entry = op->getParentOfType<func::FuncOp>().getBody().front();
-  return {entry.getArgument(0), entry.getArgument(1), entry.getArgument(2)};
+  // `n` and `pos` arrive as int64_t (the ABI's type on every target); the
+  // entry pattern casts each to an index once, at the top of the body.
+  auto asIndex = [&](BlockArgument argument) -> Value {
+    for (Operation *user : argument.getUsers())
+      if (isa<arith::IndexCastOp>(user) && user->getBlock() == &entry)
+        return user->getResult(0);
+    return argument;
+  };
+  return {entry.getArgument(0), asIndex(entry.getArgument(1)),
+          asIndex(entry.getArgument(2))};
 }
 
 void LoopBuilder::loop(Value lb, Value ub,
@@ -113,21 +122,29 @@ struct EntryFunctionLowering : LLMOpLowering<func::FuncOp> {
                   ConversionPatternRewriter &rewriter) const override {
     if (func.isExternal() || func.getNumArguments() != 1)
       return rewriter.notifyMatchFailure(func, "not an llm entry function");
-    Type index = rewriter.getIndexType();
+    // `n` and `pos` are int64_t in runtime.h whatever the index width, so
+    // 32-bit targets agree with the C declaration.
+    Type i64 = rewriter.getI64Type();
     Type tokens = converter().getTokensType();
     auto forward = rewriter.create<func::FuncOp>(
         func.getLoc(), kForwardName,
         rewriter.getFunctionType(
-            {tokens, index, index},
+            {tokens, i64, i64},
             {LLVM::LLVMPointerType::get(rewriter.getContext())}));
     TypeConverter::SignatureConversion signature(1);
     signature.addInputs(0, tokens);
-    signature.addInputs({index, index});
+    signature.addInputs({i64, i64});
     rewriter.inlineRegionBefore(func.getBody(), forward.getBody(),
                                 forward.end());
-    if (failed(rewriter.convertRegionTypes(&forward.getBody(), converter(),
-                                           &signature)))
+    Block *entry = rewriter.applySignatureConversion(
+        &forward.getBody().front(), signature, &converter());
+    if (!entry)
       return failure();
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(entry);
+    for (unsigned i : {1u, 2u})
+      rewriter.create<arith::IndexCastOp>(
+          func.getLoc(), rewriter.getIndexType(), entry->getArgument(i));
     rewriter.eraseOp(func);
     return success();
   }
