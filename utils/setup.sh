@@ -14,6 +14,9 @@ packages=(
   ninja-build cmake
   # static C library for generated x86-64 programs
   musl-dev
+  # AArch64 Linux: the target's C library and start-up files for the runtime
+  # and for linking programs; qemu-user runs them in the tests
+  libc6-dev-arm64-cross gcc-aarch64-linux-gnu qemu-user
   # ONNX protobuf classes
   libonnx-dev libprotobuf-dev protobuf-compiler
   # test fixtures and reference checks (SentencePiece for tokenizer tests)
