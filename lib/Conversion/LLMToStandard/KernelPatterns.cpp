@@ -36,28 +36,17 @@ void createLinear(OpBuilder &builder, Location loc, Value rows, Value x,
       builder.getI64IntegerAttr(type.getDimSize(0)), type.getEncoding());
 }
 
-struct LinearLowering : LLMOpLowering<LinearOp> {
-  using LLMOpLowering::LLMOpLowering;
+/// `llm.linear` and `llm.logits` are the same product, `input @ weight^T +
+/// bias`, and lower to one kernel op.
+template <typename ProjectionOp>
+struct ProjectionLowering : LLMOpLowering<ProjectionOp> {
+  using Base = LLMOpLowering<ProjectionOp>;
+  using Base::Base;
 
   LogicalResult
-  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+  matchAndRewrite(ProjectionOp op, typename Base::OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = allocateResult(op, rewriter);
-    createLinear(rewriter, op.getLoc(), getCallArguments(op).n,
-                 adaptor.getInput(), op.getWeight(), adaptor.getWeight(),
-                 adaptor.getBias(), out);
-    rewriter.replaceOp(op, out);
-    return success();
-  }
-};
-
-struct LogitsLowering : LLMOpLowering<LogitsOp> {
-  using LLMOpLowering::LLMOpLowering;
-
-  LogicalResult
-  matchAndRewrite(LogitsOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value out = allocateResult(op, rewriter);
+    Value out = this->allocateResult(op, rewriter);
     createLinear(rewriter, op.getLoc(), getCallArguments(op).n,
                  adaptor.getInput(), op.getWeight(), adaptor.getWeight(),
                  adaptor.getBias(), out);
@@ -182,6 +171,7 @@ struct MLPLowering : LLMOpLowering<MLPOp> {
 void mlir::microscale::populateKernelLoweringPatterns(
     const LLMToStandardTypeConverter &converter, RewritePatternSet &patterns,
     LoweringState &state) {
-  patterns.add<LinearLowering, LogitsLowering, AttentionLowering, MLPLowering>(
-      converter, patterns.getContext(), state);
+  patterns.add<ProjectionLowering<LinearOp>, ProjectionLowering<LogitsOp>,
+               AttentionLowering, MLPLowering>(converter, patterns.getContext(),
+                                               state);
 }
