@@ -92,6 +92,9 @@ TEST(ModelDescriptor, DefinesMsModelWithTheGivenValues) {
     for (unsigned i = 0; i < cOffsets.size(); ++i)
       if (cOffsets[i] == offset) {
         auto *text = llvm::cast<llvm::GlobalVariable>(value->getOperand(i));
+        // LLVM folds "" (one NUL byte) into zeroinitializer.
+        if (text->getInitializer()->isNullValue())
+          return std::string();
         return llvm::cast<llvm::ConstantDataArray>(text->getInitializer())
             ->getAsCString()
             .str();
