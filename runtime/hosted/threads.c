@@ -49,9 +49,9 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t work_ready;
   pthread_t workers[MS_MAX_THREADS];
-  int started;  /* workers running */
-  int wanted;   /* threads requested (0: all cores) */
-  int sleeping; /* workers waiting on work_ready (under lock) */
+  int started;    /* workers running */
+  int wanted;     /* threads requested (0: all cores) */
+  int sleeping;   /* workers waiting on work_ready (under lock) */
   uint32_t loops; /* loops published (written by the caller only) */
   _Atomic uint64_t ticket;
   _Atomic int64_t done; /* chunks of the current loop finished */
@@ -150,8 +150,7 @@ static int start_workers(int threads) {
     worker_start *start = &starts[pool.started];
     start->index = pool.started + 1;
     start->first_seen = pool.loops;
-    if (pthread_create(&pool.workers[pool.started], 0, worker_main, start) !=
-        0)
+    if (pthread_create(&pool.workers[pool.started], 0, worker_main, start) != 0)
       break;
     ++pool.started;
   }

@@ -17,7 +17,6 @@
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/StringMap.h"
 
-
 namespace mlir::microscale {
 #define GEN_PASS_DEF_CONVERTKERNELTOCALLSPASS
 #include "microscale/Conversion/Passes.h.inc"
@@ -25,7 +24,6 @@ namespace mlir::microscale {
 
 using namespace mlir;
 using namespace mlir::microscale;
-
 
 namespace {
 

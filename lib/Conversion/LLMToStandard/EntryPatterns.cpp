@@ -136,8 +136,8 @@ struct EntryFunctionLowering : LLMOpLowering<func::FuncOp> {
     signature.addInputs({i64, i64});
     rewriter.inlineRegionBefore(func.getBody(), forward.getBody(),
                                 forward.end());
-    Block *entry = rewriter.applySignatureConversion(
-        &forward.getBody().front(), signature, &converter());
+    Block *entry = rewriter.applySignatureConversion(&forward.getBody().front(),
+                                                     signature, &converter());
     if (!entry)
       return failure();
     OpBuilder::InsertionGuard guard(rewriter);
