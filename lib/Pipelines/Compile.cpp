@@ -38,14 +38,16 @@ writeAtomically(llvm::StringRef path,
   llvm::SmallString<256> temporary;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", temporary))
-    return llvm::createStringError(ec, "cannot create '" + path + "'");
+    return llvm::createStringError(ec, "cannot create '" + path +
+                                           "': " + ec.message());
   if (llvm::Error error = emit(temporary)) {
     llvm::sys::fs::remove(temporary);
     return error;
   }
   if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
     llvm::sys::fs::remove(temporary);
-    return llvm::createStringError(ec, "cannot write '" + path + "'");
+    return llvm::createStringError(ec, "cannot write '" + path +
+                                           "': " + ec.message());
   }
   return llvm::Error::success();
 }
@@ -57,7 +59,8 @@ writeFile(llvm::StringRef path,
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return llvm::createStringError(ec, "cannot write '" + path + "'");
+    return llvm::createStringError(ec, "cannot write '" + path +
+                                           "': " + ec.message());
   return write(os);
 }
 
@@ -133,7 +136,8 @@ static llvm::Error linkProgram(llvm::Module &llvmModule,
     llvm::SmallString<256> object;
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("microscale", "o", object))
-      return llvm::createStringError(ec, "cannot create a temporary file");
+      return llvm::createStringError(ec, "cannot create a temporary file: " +
+                                             ec.message());
     llvm::FileRemover removeObject(object);
     if (llvm::Error e = writeFile(object, [&](llvm::raw_pwrite_stream &os) {
           return emitObject(llvmModule, machine, os);
