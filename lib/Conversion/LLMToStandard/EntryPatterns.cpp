@@ -72,6 +72,22 @@ int64_t mlir::microscale::lastDim(Value tensor) {
   return cast<RankedTensorType>(tensor.getType()).getShape().back();
 }
 
+Value mlir::microscale::getOrCreateGlobal(OpBuilder &builder, Location loc,
+                                          Operation *user, StringRef name,
+                                          MemRefType type,
+                                          Attribute initialValue, bool constant,
+                                          IntegerAttr alignment) {
+  auto function = user->getParentOfType<func::FuncOp>();
+  if (!function->getParentOfType<ModuleOp>().lookupSymbol(name)) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(function);
+    builder.create<memref::GlobalOp>(loc, name,
+                                     builder.getStringAttr("private"), type,
+                                     initialValue, constant, alignment);
+  }
+  return builder.create<memref::GetGlobalOp>(loc, type, name);
+}
+
 CallArguments mlir::microscale::getCallArguments(Operation *op) {
   Block &entry = op->getParentOfType<func::FuncOp>().getBody().front();
   // `n` and `pos` arrive as int64_t (the ABI's type on every target); the
@@ -194,17 +210,14 @@ struct WeightLowering : LLMOpLowering<llm::WeightOp> {
     if (!storage || weight.getType().getEncoding())
       return rewriter.notifyMatchFailure(weight, "no storage for encoding");
     std::string name = "ms_w_" + std::to_string(state.weightCount++);
-    {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPoint(weight->getParentOfType<func::FuncOp>());
-      rewriter.create<memref::GlobalOp>(
-          weight.getLoc(), name, rewriter.getStringAttr("private"), storage,
-          flatten(weight.getValue(), storage), /*constant=*/true,
-          rewriter.getI64IntegerAttr(kWeightAlignment));
-    }
     state.weightBytes +=
         storage.getNumElements() * ((storage.getElementTypeBitWidth() + 7) / 8);
-    rewriter.replaceOpWithNewOp<memref::GetGlobalOp>(weight, storage, name);
+    rewriter.replaceOp(
+        weight,
+        getOrCreateGlobal(rewriter, weight.getLoc(), weight, name, storage,
+                          flatten(weight.getValue(), storage),
+                          /*constant=*/true,
+                          rewriter.getI64IntegerAttr(kWeightAlignment)));
     return success();
   }
 };

@@ -59,15 +59,9 @@ struct ProjectionLowering : LLMOpLowering<ProjectionOp> {
 /// memory planner gives it bytes of its own in the arena.
 Value createCache(OpBuilder &builder, Location loc, Operation *user,
                   StringRef name, int64_t elements) {
-  auto type = MemRefType::get({elements}, builder.getF32Type());
-  {
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPoint(user->getParentOfType<func::FuncOp>());
-    builder.create<memref::GlobalOp>(
-        loc, name, builder.getStringAttr("private"), type,
-        builder.getUnitAttr(), /*constant=*/false, IntegerAttr());
-  }
-  return builder.create<memref::GetGlobalOp>(loc, type, name);
+  return getOrCreateGlobal(builder, loc, user, name,
+                           MemRefType::get({elements}, builder.getF32Type()),
+                           builder.getUnitAttr(), /*constant=*/false);
 }
 
 /// Appends the call's keys and values to the layer's caches at positions

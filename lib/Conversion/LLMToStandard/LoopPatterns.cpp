@@ -164,23 +164,16 @@ struct AddLowering : LLMOpLowering<AddOp> {
 Value ropeFrequencies(OpBuilder &builder, Location loc, Operation *user,
                       double theta, int64_t rotary) {
   std::string name = llvm::formatv("ms_rope_{0}_{1}", int64_t(theta), rotary);
-  auto type = MemRefType::get({rotary / 2}, builder.getF32Type());
-  auto function = user->getParentOfType<func::FuncOp>();
-  auto module = function->getParentOfType<ModuleOp>();
-  if (!module.lookupSymbol(name)) {
-    SmallVector<float> values;
-    for (int64_t i = 0; i < rotary / 2; ++i)
-      values.push_back(static_cast<float>(
-          1.0 / std::pow(theta, double(2 * i) / double(rotary))));
-    auto tensorType = RankedTensorType::get({rotary / 2}, builder.getF32Type());
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPoint(function);
-    builder.create<memref::GlobalOp>(
-        loc, name, builder.getStringAttr("private"), type,
-        DenseElementsAttr::get(tensorType, ArrayRef<float>(values)),
-        /*constant=*/true, IntegerAttr());
-  }
-  return builder.create<memref::GetGlobalOp>(loc, type, name);
+  SmallVector<float> values;
+  for (int64_t i = 0; i < rotary / 2; ++i)
+    values.push_back(static_cast<float>(
+        1.0 / std::pow(theta, double(2 * i) / double(rotary))));
+  auto tensorType = RankedTensorType::get({rotary / 2}, builder.getF32Type());
+  return getOrCreateGlobal(
+      builder, loc, user, name,
+      MemRefType::get({rotary / 2}, builder.getF32Type()),
+      DenseElementsAttr::get(tensorType, ArrayRef<float>(values)),
+      /*constant=*/true);
 }
 
 struct RopeLowering : LLMOpLowering<RopeOp> {

@@ -46,6 +46,14 @@ CallArguments getCallArguments(Operation *op);
 /// The size of the last dimension of a tensor value.
 int64_t lastDim(Value tensor);
 
+/// Declares the private module global `name` of `type` (before the function
+/// enclosing `user`, unless a global of that name exists) and returns a
+/// `memref.get_global` of it at the builder's insertion point. Weights,
+/// constant tables and KV caches are all such globals.
+Value getOrCreateGlobal(OpBuilder &builder, Location loc, Operation *user,
+                        StringRef name, MemRefType type, Attribute initialValue,
+                        bool constant, IntegerAttr alignment = {});
+
 /// Base of the lowering of one op: gives access to the converter and the
 /// shared state, and allocates result buffers.
 template <typename SourceOp>
