@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/kernels.h"
+#include "RandomVector.h"
 #include "kernels/parallel.h"
 #include "microscale/runtime.h"
 
@@ -24,15 +25,6 @@
 #include <vector>
 
 namespace {
-
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = normal(rng);
-  return v;
-}
 
 TEST(Kernels, LinearMatchesReference) {
   const int64_t rows = 5, in = 37, out = 300;
@@ -68,6 +60,39 @@ TEST(Kernels, LinearIsIdenticalForAnyThreadCount) {
   ms_set_threads(0);
 }
 
+/// Causal attention in double, as runtime.h documents it.
+std::vector<double> referenceAttention(const std::vector<float> &q,
+                                       const std::vector<float> &k,
+                                       const std::vector<float> &v, int64_t n,
+                                       int64_t pos, int64_t heads,
+                                       int64_t kvHeads, int64_t headDim,
+                                       float scale) {
+  std::vector<double> out(n * heads * headDim);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t kvHead = h / (heads / kvHeads), visible = pos + r + 1;
+      std::vector<double> weights(visible);
+      double maxScore = -INFINITY, total = 0;
+      for (int64_t p = 0; p < visible; ++p) {
+        double dot = 0;
+        for (int64_t d = 0; d < headDim; ++d)
+          dot += double(q[(r * heads + h) * headDim + d]) *
+                 k[(p * kvHeads + kvHead) * headDim + d];
+        weights[p] = dot * scale;
+        maxScore = std::max(maxScore, weights[p]);
+      }
+      for (double &wt : weights)
+        total += wt = std::exp(wt - maxScore);
+      for (int64_t d = 0; d < headDim; ++d) {
+        double sum = 0;
+        for (int64_t p = 0; p < visible; ++p)
+          sum += weights[p] / total * v[(p * kvHeads + kvHead) * headDim + d];
+        out[(r * heads + h) * headDim + d] = sum;
+      }
+    }
+  return out;
+}
+
 TEST(Kernels, AttentionMatchesReferenceWithGroupedHeads) {
   const int64_t heads = 6, kvHeads = 2, headDim = 8, pos = 5, n = 3;
   const int64_t context = pos + n;
@@ -76,33 +101,14 @@ TEST(Kernels, AttentionMatchesReferenceWithGroupedHeads) {
   auto v = randomVector(context * kvHeads * headDim, 8);
   std::vector<float> out(n * heads * headDim), scratch(heads * context);
   const float scale = 1.0f / std::sqrt(float(headDim));
+  auto expected =
+      referenceAttention(q, k, v, n, pos, heads, kvHeads, headDim, scale);
   for (int threads : {1, 3}) {
     ms_set_threads(threads);
     ms_attention_f32(q.data(), k.data(), v.data(), n, pos, heads, kvHeads,
                      headDim, scale, out.data(), scratch.data());
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t h = 0; h < heads; ++h) {
-        int64_t kvHead = h / (heads / kvHeads), visible = pos + r + 1;
-        std::vector<double> weights(visible);
-        double maxScore = -INFINITY, total = 0;
-        for (int64_t p = 0; p < visible; ++p) {
-          double dot = 0;
-          for (int64_t d = 0; d < headDim; ++d)
-            dot += double(q[(r * heads + h) * headDim + d]) *
-                   k[(p * kvHeads + kvHead) * headDim + d];
-          weights[p] = dot * scale;
-          maxScore = std::max(maxScore, weights[p]);
-        }
-        for (double &wt : weights)
-          total += wt = std::exp(wt - maxScore);
-        for (int64_t d = 0; d < headDim; ++d) {
-          double expected = 0;
-          for (int64_t p = 0; p < visible; ++p)
-            expected +=
-                weights[p] / total * v[(p * kvHeads + kvHead) * headDim + d];
-          EXPECT_NEAR(out[(r * heads + h) * headDim + d], expected, 1e-5);
-        }
-      }
+    for (size_t i = 0; i < out.size(); ++i)
+      EXPECT_NEAR(out[i], expected[i], 1e-5) << threads << " threads, " << i;
   }
   ms_set_threads(0);
 }
@@ -246,39 +252,6 @@ TEST(Kernels, PrefillRowsMatchDecodeRows) {
     }
   }
   ms_kernels_use_isa(nullptr);
-}
-
-/// Causal attention in double, as runtime.h documents it.
-std::vector<double> referenceAttention(const std::vector<float> &q,
-                                       const std::vector<float> &k,
-                                       const std::vector<float> &v, int64_t n,
-                                       int64_t pos, int64_t heads,
-                                       int64_t kvHeads, int64_t headDim,
-                                       float scale) {
-  std::vector<double> out(n * heads * headDim);
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t h = 0; h < heads; ++h) {
-      int64_t kvHead = h / (heads / kvHeads), visible = pos + r + 1;
-      std::vector<double> weights(visible);
-      double maxScore = -INFINITY, total = 0;
-      for (int64_t p = 0; p < visible; ++p) {
-        double dot = 0;
-        for (int64_t d = 0; d < headDim; ++d)
-          dot += double(q[(r * heads + h) * headDim + d]) *
-                 k[(p * kvHeads + kvHead) * headDim + d];
-        weights[p] = dot * scale;
-        maxScore = std::max(maxScore, weights[p]);
-      }
-      for (double &wt : weights)
-        total += wt = std::exp(wt - maxScore);
-      for (int64_t d = 0; d < headDim; ++d) {
-        double sum = 0;
-        for (int64_t p = 0; p < visible; ++p)
-          sum += weights[p] / total * v[(p * kvHeads + kvHead) * headDim + d];
-        out[(r * heads + h) * headDim + d] = sum;
-      }
-    }
-  return out;
 }
 
 TEST(Kernels, AttentionHeadMappingsAndThreads) {

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/sampler.h"
+#include "RandomVector.h"
 
 #include <gtest/gtest.h>
 
@@ -20,15 +21,6 @@
 #include <vector>
 
 namespace {
-
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = normal(rng);
-  return v;
-}
 
 struct SamplerFixture : ::testing::Test {
   std::vector<float> probabilities = std::vector<float>(16);
