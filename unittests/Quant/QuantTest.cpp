@@ -1,0 +1,121 @@
+//===- QuantTest.cpp - the quantization math --------------------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "microscale/Quant/Quant.h"
+
+#include "../Runtime/RandomVector.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace mlir::microscale::quant;
+
+namespace {
+
+TEST(QuantTest, HalfConversionRoundsToNearestEven) {
+  EXPECT_EQ(floatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(floatToHalf(-2.0f), 0xc000);
+  EXPECT_EQ(floatToHalf(65504.0f), 0x7bff);
+  EXPECT_EQ(floatToHalf(70000.0f), 0x7c00);
+  // 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties go to even (1).
+  EXPECT_EQ(floatToHalf(1.0f + 0x1p-11f), 0x3c00);
+  EXPECT_EQ(floatToHalf(1.0f + 0x1p-11f + 0x1p-20f), 0x3c01);
+  // Subnormals: 2^-24 is the smallest.
+  EXPECT_EQ(floatToHalf(0x1p-24f), 0x0001);
+  EXPECT_EQ(halfToFloat(0x0001), 0x1p-24f);
+  for (uint32_t bits = 0; bits < 0x7c00; ++bits)
+    ASSERT_EQ(floatToHalf(halfToFloat(bits)), bits) << bits;
+  EXPECT_EQ(bf16ToFloat(floatToBF16(1.5f)), 1.5f);
+}
+
+TEST(QuantTest, PackedCodesRoundTripForEveryWidth) {
+  for (int bits = 2; bits <= 8; ++bits) {
+    std::vector<uint8_t> row((37 * bits + 7) / 8, 0);
+    for (int64_t i = 0; i < 37; ++i)
+      storeCode(row.data(), bits, i, static_cast<int32_t>(i * 7 % (1 << bits)));
+    for (int64_t i = 0; i < 37; ++i)
+      ASSERT_EQ(loadCode(row.data(), bits, i), (i * 7) % (1 << bits))
+          << "bits " << bits << " index " << i;
+  }
+  // 4 bits: element 2j is the low nibble of byte j.
+  uint8_t byte = 0;
+  storeCode(&byte, 4, 0, 0x3);
+  storeCode(&byte, 4, 1, 0xa);
+  EXPECT_EQ(byte, 0xa3);
+  EXPECT_EQ(signExtend(0xf, 4), -1);
+  EXPECT_EQ(signExtend(0x7, 4), 7);
+}
+
+/// Largest |w - dequant(q(w))| relative to the step of its group.
+void expectWithinHalfStep(const std::vector<float> &w,
+                          const QuantizedMatrix &q) {
+  std::vector<float> back = dequantize(q);
+  int64_t size = q.format.groupSize(q.cols);
+  for (int64_t r = 0; r < q.rows; ++r)
+    for (int64_t c = 0; c < q.cols; ++c) {
+      float step = groupParams(q, r, c / size).scale;
+      ASSERT_LE(std::fabs(w[r * q.cols + c] - back[r * q.cols + c]),
+                0.5f * step * 1.001f + 1e-7f)
+          << q.format.str() << " at " << r << "," << c;
+    }
+}
+
+TEST(QuantTest, RoundToNearestStaysWithinHalfAStepWithTailGroups) {
+  // 172 = 5 x 32 + 12: the last group of each row is a tail.
+  const int64_t rows = 7, cols = 172;
+  std::vector<float> w = randomVector(rows * cols, 3);
+  for (int bits : {3, 4, 5, 8})
+    for (int64_t group : {0, 32, 64, 128})
+      for (bool symmetric : {true, false}) {
+        Format format{bits, group, symmetric, ScaleType::F16};
+        QuantizedMatrix q = quantizeRoundToNearest(w, rows, cols, format);
+        EXPECT_EQ(q.format.numGroups(cols),
+                  group == 0 ? 1 : (cols + group - 1) / group);
+        EXPECT_EQ(static_cast<int64_t>(q.packed.size()),
+                  rows * ((cols * bits + 7) / 8));
+        expectWithinHalfStep(w, q);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c) {
+            int32_t code = q.code(r, c);
+            ASSERT_GE(code, format.minCode());
+            ASSERT_LE(code, format.maxCode());
+          }
+      }
+}
+
+TEST(QuantTest, ZerosStayExactAndAllZeroGroupsGetScaleZero) {
+  std::vector<float> w(2 * 40, 0.0f);
+  w[3] = 0.5f;
+  w[41] = -0.25f;
+  for (bool symmetric : {true, false}) {
+    Format format{4, 32, symmetric, ScaleType::F16};
+    QuantizedMatrix q = quantizeRoundToNearest(w, 2, 40, format);
+    std::vector<float> back = dequantize(q);
+    for (size_t i = 0; i < w.size(); ++i)
+      if (w[i] == 0.0f)
+        EXPECT_EQ(back[i], 0.0f) << i;
+    EXPECT_EQ(groupParams(q, 0, 1).scale, 0.0f); // Columns 32..39 are 0.
+  }
+}
+
+TEST(QuantTest, StorageRoundTripsThroughBlobs) {
+  std::vector<float> w = randomVector(5 * 70, 9);
+  for (ScaleType scale : {ScaleType::F16, ScaleType::BF16, ScaleType::F32}) {
+    Format format{4, 32, false, scale};
+    QuantizedMatrix q = quantizeRoundToNearest(w, 5, 70, format);
+    QuantizedMatrix back;
+    ASSERT_TRUE(fromStorage(format, 5, 70, q.packed, q.scaleBlob(),
+                            q.zeroPoints, back));
+    EXPECT_EQ(dequantize(back), dequantize(q));
+    EXPECT_FALSE(fromStorage(format, 5, 71, q.packed, q.scaleBlob(),
+                             q.zeroPoints, back));
+  }
+  EXPECT_EQ((Format{4, 32, true, ScaleType::F16}.storageBytes(10, 64)),
+            10 * 32 + 10 * 2 * 2);
+}
+
+} // namespace
