@@ -478,6 +478,10 @@ TEST(CalibratedTest, DeadAndTinyChannelsStayFinite) {
       ASSERT_TRUE(std::isfinite(x) && x > 0.0f) << format.str();
     EXPECT_TRUE(allFinite(clipped)) << format.str();
     EXPECT_LE(outputError(p.w, clipped, p.stats), rtn) << format.str();
+    QuantizedMatrix recipe =
+        quantizeCalibrated(p.w, p.rows, p.cols, format, p.stats);
+    EXPECT_TRUE(allFinite(recipe)) << format.str();
+    EXPECT_LT(outputError(p.w, recipe, p.stats), rtn) << format.str();
   }
   // Statistics of nothing at all: every method falls back gracefully.
   InputStatistics zero;
@@ -489,6 +493,9 @@ TEST(CalibratedTest, DeadAndTinyChannelsStayFinite) {
   QuantizedMatrix gptq = quantizeGPTQ(p.w, p.rows, p.cols, format, zero);
   QuantizedMatrix rtn = quantizeRoundToNearest(p.w, p.rows, p.cols, format);
   EXPECT_EQ(dequantize(gptq), dequantize(rtn));
+  QuantizedMatrix recipe =
+      quantizeCalibrated(p.w, p.rows, p.cols, format, zero);
+  EXPECT_EQ(dequantize(recipe), dequantize(rtn));
   EXPECT_EQ(searchActivationScales({{p.w, p.rows, format}}, zero),
             std::vector<float>(p.cols, 1.0f));
 }
@@ -509,6 +516,59 @@ TEST(CalibratedTest, ResultsAreDeterministic) {
                            q.zeroPoints);
   };
   EXPECT_EQ(run(), run());
+}
+
+TEST(CalibratedTest, ScaleRefitOnlyLowersErrors) {
+  Problem p = makeProblem();
+  for (const Format &format : lowBitFormats()) {
+    QuantizedMatrix q = quantizeRoundToNearest(p.w, p.rows, p.cols, format);
+    QuantizedMatrix before = q;
+    std::vector<double> old =
+        outputErrorPerRow(p.w, dequantize(q), p.rows, p.stats);
+    double removed = refitScales(p.w, q, p.stats);
+    std::vector<double> now =
+        outputErrorPerRow(p.w, dequantize(q), p.rows, p.stats);
+    double oldTotal = 0.0, nowTotal = 0.0;
+    for (int64_t r = 0; r < p.rows; ++r) {
+      EXPECT_LE(now[r], old[r]) << format.str() << " row " << r;
+      oldTotal += old[r];
+      nowTotal += now[r];
+    }
+    EXPECT_LT(nowTotal, oldTotal) << format.str();
+    EXPECT_NEAR(removed, oldTotal - nowTotal, 1e-6 * oldTotal);
+    // Only the scales move, and they stay what the format stores.
+    EXPECT_EQ(q.packed, before.packed);
+    EXPECT_EQ(q.zeroPoints, before.zeroPoints);
+    EXPECT_NE(q.scales, before.scales);
+    for (float scale : q.scales)
+      ASSERT_EQ(scale, roundScale(scale, format.scale));
+  }
+}
+
+TEST(CalibratedTest, TheFullRecipeBeatsEachStep) {
+  Problem p = makeProblem();
+  for (const Format &format : lowBitFormats()) {
+    CalibratedOptions options;
+    double full = outputError(
+        p.w, quantizeCalibrated(p.w, p.rows, p.cols, format, p.stats, options),
+        p.stats);
+    options.refitScales = false;
+    double noRefit = outputError(
+        p.w, quantizeCalibrated(p.w, p.rows, p.cols, format, p.stats, options),
+        p.stats);
+    options.gptq = false;
+    double clipOnly = outputError(
+        p.w, quantizeCalibrated(p.w, p.rows, p.cols, format, p.stats, options),
+        p.stats);
+    options.clipSearch = false;
+    QuantizedMatrix nothing =
+        quantizeCalibrated(p.w, p.rows, p.cols, format, p.stats, options);
+    EXPECT_EQ(nothing.packed,
+              quantizeRoundToNearest(p.w, p.rows, p.cols, format).packed);
+    EXPECT_LT(full, noRefit) << format.str();
+    EXPECT_LT(noRefit, clipOnly) << format.str();
+    EXPECT_LT(clipOnly, roundToNearestError(p, format)) << format.str();
+  }
 }
 
 } // namespace

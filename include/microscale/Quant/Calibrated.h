@@ -166,6 +166,40 @@ QuantizedMatrix quantizeGPTQ(llvm::ArrayRef<float> weights, int64_t rows,
                              const GPTQOptions &options = {});
 
 //===----------------------------------------------------------------------===//
+// Scale refit
+//===----------------------------------------------------------------------===//
+
+/// With the codes fixed, the output error is a quadratic in each row's
+/// group scales: refits them by least squares under H (zero points stay),
+/// rounds them to `format.scale` and keeps a row's new scales only when
+/// they lower its error. Returns the output error removed.
+double refitScales(llvm::ArrayRef<float> weights, QuantizedMatrix &quantized,
+                   const InputStatistics &stats);
+
+//===----------------------------------------------------------------------===//
+// The methods in order
+//===----------------------------------------------------------------------===//
+
+/// Which of the methods that keep the weights' input scaling to run, in
+/// the order they compose (activation-aware scales change the problem and
+/// the op before it, so the caller applies them first).
+struct CalibratedOptions {
+  bool clipSearch = true;
+  ClipSearchOptions clip;
+  bool gptq = true;
+  /// `groupParams` and `clipRatios` are filled in from the clip search.
+  GPTQOptions gptqOptions;
+  bool refitScales = true;
+};
+
+/// Clip search, then GPTQ starting from its parameters, then a scale
+/// refit, as `options` asks; plain round-to-nearest when it asks nothing.
+QuantizedMatrix quantizeCalibrated(llvm::ArrayRef<float> weights, int64_t rows,
+                                   int64_t cols, const Format &format,
+                                   const InputStatistics &stats,
+                                   const CalibratedOptions &options = {});
+
+//===----------------------------------------------------------------------===//
 // Activation-aware scaling
 //===----------------------------------------------------------------------===//
 
