@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <tuple>
 
 using namespace mlir::microscale::quant;
 
@@ -60,26 +61,40 @@ public:
   RowClipSearch(const float *row, const Format &format,
                 const InputStatistics &stats, const ClipSearchOptions &options)
       : row(row), format(format), stats(stats), options(options),
-        cols(stats.cols), d(cols), hd(options.fullHessian ? cols : 0) {}
+        cols(stats.cols), d(cols), hd(options.fullHessian ? cols : 0) {
+    int steps = std::max(1, options.steps);
+    for (int k = 0; k <= steps; ++k)
+      grid.push_back(1.0f - (1.0f - options.minRatio) * k / steps);
+  }
 
   /// Starts from `params` (one per group) and improves them in place;
   /// `ratios` receives each group's shared ratio.
   void run(GroupParams *params, float *ratios);
 
 private:
+  /// Grid indices of a group's ratios: the shared one, and those of the
+  /// minimum and the maximum (equal to it unless the ends were searched).
+  struct Ratios {
+    int shared = 0, low = 0, high = 0;
+  };
   struct Candidate {
     double change = 0.0;
     GroupParams params;
-    /// The shared ratio, and the ratios of the minimum and the maximum.
-    float ratio = 1.0f, low = 1.0f, high = 1.0f;
+    Ratios ratios;
     std::vector<double> error; // The group's new d.
   };
+  /// Tries grid indices [first, last] with `make` (index -> ratios).
+  template <typename Make>
+  void scan(int64_t begin, int64_t end, int first, int last, Make make,
+            Candidate &best, Candidate &scratch);
+  void searchGroup(int64_t begin, int64_t end, int window, Candidate &best,
+                   Candidate &scratch);
 
   void roundGroup(int64_t begin, int64_t end, GroupParams p, double *out) const;
   /// Error change if group [begin, end) had rounding error `next`.
   double errorChange(int64_t begin, int64_t end, const double *next);
-  void consider(int64_t begin, int64_t end, float low, float high, float ratio,
-                Candidate &best, Candidate &scratch);
+  void consider(int64_t begin, int64_t end, Ratios ratios, Candidate &best,
+                Candidate &scratch);
   void commit(int64_t begin, int64_t end, const std::vector<double> &next);
 
   const float *row;
@@ -88,6 +103,7 @@ private:
   const ClipSearchOptions &options;
   const int64_t cols;
   std::vector<double> d, hd, delta;
+  std::vector<float> grid;
 };
 
 } // namespace
@@ -124,17 +140,57 @@ double RowClipSearch::errorChange(int64_t begin, int64_t end,
   return 2.0 * linear + quadratic;
 }
 
-void RowClipSearch::consider(int64_t begin, int64_t end, float low, float high,
-                             float ratio, Candidate &best, Candidate &scratch) {
+void RowClipSearch::consider(int64_t begin, int64_t end, Ratios ratios,
+                             Candidate &best, Candidate &scratch) {
   auto [lo, hi] = std::minmax_element(row + begin, row + end);
-  scratch.params = computeGroupParams(*lo * low, *hi * high, format);
-  scratch.ratio = ratio;
-  scratch.low = low;
-  scratch.high = high;
+  scratch.params = computeGroupParams(*lo * grid[ratios.low],
+                                      *hi * grid[ratios.high], format);
+  scratch.ratios = ratios;
   roundGroup(begin, end, scratch.params, scratch.error.data());
   scratch.change = errorChange(begin, end, scratch.error.data());
   if (scratch.change < best.change)
     std::swap(best, scratch);
+}
+
+template <typename Make>
+void RowClipSearch::scan(int64_t begin, int64_t end, int first, int last,
+                         Make make, Candidate &best, Candidate &scratch) {
+  // Every ratio in the range: with outlier weights the error is not
+  // unimodal in the ratio (clipping an outlier first costs, then pays), so
+  // stopping at the first rise loses much of the gain.
+  last = std::min<int>(last, static_cast<int>(grid.size()) - 1);
+  for (int k = std::max(0, first); k <= last; ++k)
+    consider(begin, end, make(k), best, scratch);
+}
+
+/// One group's best ratios given the rest of the row; `window` > 0 limits
+/// the grid to that many steps either side of the current ratios.
+void RowClipSearch::searchGroup(int64_t begin, int64_t end, int window,
+                                Candidate &best, Candidate &scratch) {
+  const int last = static_cast<int>(grid.size()) - 1;
+  auto range = [&](int center) {
+    return window > 0 ? std::make_pair(center - window, center + window)
+                      : std::make_pair(0, last);
+  };
+  Ratios current = best.ratios;
+  auto [first, stop] = range(current.shared);
+  scan(
+      begin, end, first, stop, [](int k) { return Ratios{k, k, k}; }, best,
+      scratch);
+  if (format.symmetric || !options.separateEnds)
+    return;
+  // Coordinate search from the best so far: first the maximum's ratio,
+  // then the minimum's.
+  Ratios from = best.ratios;
+  std::tie(first, stop) = range(from.high);
+  scan(
+      begin, end, first, stop,
+      [&](int k) { return Ratios{from.shared, from.low, k}; }, best, scratch);
+  from = best.ratios;
+  std::tie(first, stop) = range(from.low);
+  scan(
+      begin, end, first, stop,
+      [&](int k) { return Ratios{from.shared, k, from.high}; }, best, scratch);
 }
 
 void RowClipSearch::commit(int64_t begin, int64_t end,
@@ -163,12 +219,8 @@ void RowClipSearch::run(GroupParams *params, float *ratios) {
       const double *h = stats.hessian.data() + i * cols;
       hd[i] = detail::dotProduct(h, d.data(), cols);
     }
-  std::vector<float> grid;
-  for (int k = 0; k <= options.steps; ++k)
-    grid.push_back(1.0f -
-                   (1.0f - options.minRatio) * k / std::max(1, options.steps));
-  // Each group's current ratios (ratio 1 = round-to-nearest to start).
-  std::vector<float> lows(groups, 1.0f), highs(groups, 1.0f);
+  // Each group's current ratios (index 0, ratio 1, is round-to-nearest).
+  std::vector<Ratios> current(groups);
   Candidate best, scratch;
   best.error.resize(size);
   scratch.error.resize(size);
@@ -178,29 +230,18 @@ void RowClipSearch::run(GroupParams *params, float *ratios) {
     bool changed = false;
     for (int64_t g = 0; g < groups; ++g) {
       int64_t begin = g * size, end = std::min(cols, begin + size);
-      // Only a strict improvement over the current rounding is taken.
+      // Only a strict improvement over the current rounding is taken. After
+      // the first sweep the other groups have moved a little, so a group's
+      // best ratio moves a little too: a window around it is searched.
       best.change = 0.0;
-      best.ratio = ratios[g];
-      best.low = lows[g];
-      best.high = highs[g];
-      for (float ratio : grid)
-        consider(begin, end, ratio, ratio, ratio, best, scratch);
-      if (!format.symmetric && options.separateEnds) {
-        // Coordinate search from the best so far: first the maximum's
-        // ratio, then the minimum's.
-        float shared = best.ratio, low = best.low;
-        for (float ratio : grid)
-          consider(begin, end, low, ratio, shared, best, scratch);
-        float high = best.high;
-        for (float ratio : grid)
-          consider(begin, end, ratio, high, shared, best, scratch);
-      }
+      best.ratios = current[g];
+      searchGroup(begin, end, sweep == 0 ? 0 : options.refineWindow, best,
+                  scratch);
       if (best.change < 0.0) {
         commit(begin, end, best.error);
         params[g] = best.params;
-        ratios[g] = best.ratio;
-        lows[g] = best.low;
-        highs[g] = best.high;
+        ratios[g] = grid[best.ratios.shared];
+        current[g] = best.ratios;
         changed = true;
       }
     }

@@ -107,8 +107,10 @@ struct ClipSearchOptions {
   /// O(steps * cols^2).
   bool fullHessian = true;
   /// Passes over the groups of a row (with full H, a group's best ratio
-  /// depends on the others').
+  /// depends on the others'). Passes after the first search
+  /// `refineWindow` grid steps either side of each group's ratio.
   int sweeps = 2;
+  int refineWindow = 2;
 };
 
 struct ClipSearchResult {
