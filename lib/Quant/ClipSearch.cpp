@@ -51,6 +51,16 @@ QuantizedMatrix mlir::microscale::quant::quantizeWithGroupParams(
   return result;
 }
 
+std::vector<GroupParams>
+mlir::microscale::quant::allGroupParams(const QuantizedMatrix &matrix) {
+  const int64_t groups = matrix.format.numGroups(matrix.cols);
+  std::vector<GroupParams> params(matrix.rows * groups);
+  for (int64_t r = 0; r < matrix.rows; ++r)
+    for (int64_t g = 0; g < groups; ++g)
+      params[r * groups + g] = groupParams(matrix, r, g);
+  return params;
+}
+
 namespace {
 
 /// The search state of one row: its current rounding error d = w - q and,

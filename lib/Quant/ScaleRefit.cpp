@@ -56,12 +56,14 @@ static bool solvePositiveDefinite(std::vector<double> &a,
   return true;
 }
 
-/// The least-squares scales of row `r` (one per group; groups whose codes
-/// are all at the zero point keep their scale). False when the system is
-/// singular or a scale comes out non-positive.
+/// The least-squares scales of row `r` into `scales` (one per group;
+/// groups whose codes are all at the zero point keep theirs), and the
+/// change of the row's output error they make, from the same quadratic:
+/// err(s) = w^T H w - 2 s^T b + s^T A s. False when the system is singular
+/// or a scale comes out non-positive.
 static bool fitRowScales(const QuantizedMatrix &q, int64_t r, const float *w,
                          const InputStatistics &stats,
-                         std::vector<float> &scales) {
+                         std::vector<float> &scales, double &change) {
   const int64_t cols = q.cols, groups = q.format.numGroups(cols);
   const int64_t size = q.format.groupSize(cols);
   // The columns of C: column g holds (c_j - z_g) on group g's columns.
@@ -102,14 +104,24 @@ static bool fitRowScales(const QuantizedMatrix &q, int64_t r, const float *w,
       a[k * n + l] = detail::dotProduct(
           codes.data() + begin, hc.data() + l * cols + begin, end - begin);
   }
-  if (!solvePositiveDefinite(a, b))
+  std::vector<double> system = a, solution = b;
+  if (!solvePositiveDefinite(system, solution))
     return false;
+  std::vector<double> before(n), after(n);
   for (int64_t k = 0; k < n; ++k) {
-    float scale = roundScale(static_cast<float>(b[k]), q.format.scale);
+    float scale = roundScale(static_cast<float>(solution[k]), q.format.scale);
     if (!(scale > 0.0f) || !std::isfinite(scale))
       return false;
-    scales[live[k]] = scale;
+    before[k] = scales[live[k]];
+    after[k] = scales[live[k]] = scale;
   }
+  auto error = [&](const std::vector<double> &s) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < n; ++k)
+      sum += s[k] * (detail::dotProduct(&a[k * n], s.data(), n) - 2.0 * b[k]);
+    return sum;
+  };
+  change = error(after) - error(before);
   return true;
 }
 
@@ -121,26 +133,17 @@ double mlir::microscale::quant::refitScales(llvm::ArrayRef<float> weights,
   assert(stats.cols == cols &&
          static_cast<int64_t>(weights.size()) == quantized.rows * cols);
   double removed = 0.0;
-  std::vector<float> row(cols);
-  std::vector<double> d(cols);
-  auto rowError = [&](int64_t r) {
-    dequantizeRow(quantized, r, row.data());
-    for (int64_t c = 0; c < cols; ++c)
-      d[c] = static_cast<double>(weights[r * cols + c]) - row[c];
-    return rowOutputError(stats, d.data());
-  };
+  std::vector<float> fitted(groups);
   for (int64_t r = 0; r < quantized.rows; ++r) {
     float *stored = quantized.scales.data() + r * groups;
-    std::vector<float> before(stored, stored + groups), fitted = before;
-    if (!fitRowScales(quantized, r, weights.data() + r * cols, stats, fitted))
+    std::copy_n(stored, groups, fitted.begin());
+    double change = 0.0;
+    if (!fitRowScales(quantized, r, weights.data() + r * cols, stats, fitted,
+                      change) ||
+        !(change < 0.0))
       continue;
-    double old = rowError(r);
     std::copy(fitted.begin(), fitted.end(), stored);
-    double now = rowError(r);
-    if (now < old)
-      removed += old - now;
-    else
-      std::copy(before.begin(), before.end(), stored);
+    removed -= change;
   }
   return removed;
 }

@@ -85,10 +85,12 @@ double outputError(llvm::ArrayRef<float> weights,
 
 /// Round-to-nearest of `weights` with given group parameters ([rows,
 /// groups], e.g. from `searchClipping`), in the storage of `Quant.h`.
+/// (`allGroupParams` reads them back from a matrix.)
 QuantizedMatrix quantizeWithGroupParams(llvm::ArrayRef<float> weights,
                                         int64_t rows, int64_t cols,
                                         const Format &format,
                                         llvm::ArrayRef<GroupParams> params);
+std::vector<GroupParams> allGroupParams(const QuantizedMatrix &matrix);
 
 //===----------------------------------------------------------------------===//
 // Clip search
@@ -192,10 +194,14 @@ struct CalibratedOptions {
   /// `groupParams` and `clipRatios` are filled in from the clip search.
   GPTQOptions gptqOptions;
   bool refitScales = true;
+  /// With GPTQ and the refit: rounds of GPTQ from the previous round's
+  /// refitted scales (each row keeps its best round).
+  int rounds = 2;
 };
 
 /// Clip search, then GPTQ starting from its parameters, then a scale
-/// refit, as `options` asks; plain round-to-nearest when it asks nothing.
+/// refit (and further rounds of GPTQ and refit), as `options` asks; plain
+/// round-to-nearest when it asks nothing.
 QuantizedMatrix quantizeCalibrated(llvm::ArrayRef<float> weights, int64_t rows,
                                    int64_t cols, const Format &format,
                                    const InputStatistics &stats,
