@@ -416,6 +416,23 @@ TEST(CalibratedTest, ActivationScalesBeatRoundToNearest) {
       scaled += inScaled;
     }
     EXPECT_LT(scaled, rtn) << format.str();
+
+    // Scoring on an even spread of a third of the rows still finds scales
+    // that help all of them.
+    ActivationScaleOptions sampled;
+    sampled.maxScoredRows = 8;
+    std::vector<float> fewRows =
+        searchActivationScales(linears, p.stats, sampled);
+    double fewRowsError = 0.0;
+    InputStatistics fewRowsStats = scaleStatistics(p.stats, fewRows);
+    for (const SharedInputLinear &linear : linears) {
+      std::vector<float> ws =
+          scaleWeights(linear.weights, linear.rows, fewRows);
+      fewRowsError += outputError(
+          ws, quantizeRoundToNearest(ws, linear.rows, p.cols, format),
+          fewRowsStats);
+    }
+    EXPECT_LT(fewRowsError, rtn) << format.str();
   }
 }
 

@@ -221,6 +221,10 @@ struct SharedInputLinear {
 struct ActivationScaleOptions {
   /// Exponents tried for s = meanAbs^alpha: 0, 1/steps, ..., 1.
   int steps = 20;
+  /// Each linear's error is measured on at most this many of its rows,
+  /// evenly spread (0 = all): one exponent for a whole matrix needs no
+  /// more, and a 32000-row logits projection would otherwise dominate.
+  int64_t maxScoredRows = 4096;
 };
 
 /// Activation-aware scaling (AWQ, Lin et al. 2023): per-input-channel
