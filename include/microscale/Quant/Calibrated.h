@@ -125,9 +125,9 @@ struct ClipSearchResult {
 };
 
 /// Per-group clipping that minimizes the output error of round-to-nearest
-/// under H. Never worse than no clipping on the calibration statistics:
-/// ratio 1 is a candidate and a change is kept only when it lowers the
-/// row's error.
+/// under H. Never worse than no clipping on the calibration statistics (by
+/// the measure searched, full H or its diagonal): ratio 1 is a candidate
+/// and a change is kept only when it lowers the row's error.
 ClipSearchResult searchClipping(llvm::ArrayRef<float> weights, int64_t rows,
                                 int64_t cols, const Format &format,
                                 const InputStatistics &stats,
