@@ -174,9 +174,10 @@ QuantizedMatrix quantizeGPTQ(llvm::ArrayRef<float> weights, int64_t rows,
 //===----------------------------------------------------------------------===//
 
 /// With the codes fixed, the output error is a quadratic in each row's
-/// group scales: refits them by least squares under H (zero points stay),
-/// rounds them to `format.scale` and keeps a row's new scales only when
-/// they lower its error. Returns the output error removed.
+/// group scales: refits them by least squares under H, rounded to
+/// `format.scale` (asymmetric formats also try zero points from a joint
+/// scale-and-offset fit), and keeps a row's new parameters only when they
+/// lower its error. Codes never change. Returns the output error removed.
 double refitScales(llvm::ArrayRef<float> weights, QuantizedMatrix &quantized,
                    const InputStatistics &stats);
 
