@@ -172,10 +172,8 @@ struct RowFit {
 /// The least-squares scales for zero points `zeros`, rounded to the stored
 /// type, and their error; nothing when singular or a scale is not positive.
 static std::optional<RowFit> fitScales(const RowProblem &problem,
-                                       const InputStatistics &stats,
+                                       const NormalEquations &equations,
                                        std::vector<int32_t> zeros) {
-  NormalEquations equations(stats, problem.hw,
-                            problem.design(zeros, /*offsets=*/false));
   std::optional<std::vector<double>> solution = equations.solve();
   if (!solution)
     return std::nullopt;
@@ -226,20 +224,26 @@ static double refitRow(QuantizedMatrix &q, int64_t r, const float *w,
     current.scales.push_back(p.scale);
     current.zeros.push_back(p.zeroPoint);
   }
-  current.error =
-      NormalEquations(stats, problem.hw, problem.design(current.zeros, false))
-          .error(current.scales);
+  // The current zero points' equations serve both the current error and
+  // the refitted scales.
+  NormalEquations equations(stats, problem.hw,
+                            problem.design(current.zeros, /*offsets=*/false));
+  current.error = equations.error(current.scales);
   RowFit best = current;
   auto consider = [&](std::optional<RowFit> fit) {
     if (fit && fit->error < best.error)
       best = std::move(*fit);
   };
-  consider(fitScales(problem, stats, current.zeros));
-  if (!q.format.symmetric)
-    if (std::optional<std::vector<int32_t>> zeros =
-            fitZeroPoints(problem, stats, current.zeros))
-      if (*zeros != current.zeros)
-        consider(fitScales(problem, stats, std::move(*zeros)));
+  consider(fitScales(problem, equations, current.zeros));
+  if (!q.format.symmetric) {
+    std::optional<std::vector<int32_t>> zeros =
+        fitZeroPoints(problem, stats, current.zeros);
+    if (zeros && *zeros != current.zeros) {
+      NormalEquations moved(stats, problem.hw,
+                            problem.design(*zeros, /*offsets=*/false));
+      consider(fitScales(problem, moved, std::move(*zeros)));
+    }
+  }
   for (size_t k = 0; k < problem.live.size(); ++k) {
     int64_t index = r * groups + problem.live[k];
     q.scales[index] = static_cast<float>(best.scales[k]);
