@@ -101,8 +101,10 @@ struct ClipSearchOptions {
   int steps = 20;
   float minRatio = 0.5f;
   /// Asymmetric formats: after the shared ratio, also shrink the minimum
-  /// and the maximum of each group separately.
+  /// and the maximum of each group separately, within `endsWindow` grid
+  /// steps of the shared ratio.
   bool separateEnds = true;
+  int endsWindow = 6;
   /// Score candidates with the full H of the row (groups interact through
   /// the off-diagonal blocks) rather than only its diagonal. Full H costs
   /// O(steps * cols * groupSize) per row; whole-row groups make that
