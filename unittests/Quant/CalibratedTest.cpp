@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <numeric>
 #include <tuple>
 
@@ -601,6 +602,30 @@ TEST(CalibratedTest, TheFullRecipeBeatsEachStep) {
     EXPECT_LT(clipOnly, roundToNearestError(p, format)) << format.str();
   }
   EXPECT_LT(fullSum, oneRoundSum);
+}
+
+TEST(CalibratedTest, GPTQQuantizesAnMLPMatrixWellUnderASecond) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) ||     \
+    __has_feature(thread_sanitizer) ||                                         \
+    __has_feature(undefined_behavior_sanitizer)
+  GTEST_SKIP() << "timing needs an unsanitized build";
+#endif
+#endif
+#if !defined(__OPTIMIZE__)
+  GTEST_SKIP() << "timing needs an optimized build";
+#endif
+  // synthetic-llama-15M's gate/up shape: 768 x 288, H 288 x 288. CPU time,
+  // so a busy machine does not fail it; a cubic-per-row slip would.
+  const int64_t rows = 768, cols = 288;
+  InputStatistics stats =
+      statisticsOf(syntheticActivations(400, cols, 1), 400, cols);
+  std::vector<float> w = syntheticWeights(rows, cols, 2);
+  std::clock_t start = std::clock();
+  QuantizedMatrix q = quantizeGPTQ(w, rows, cols, Format{4, 32, false}, stats);
+  double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+  EXPECT_LT(seconds, 0.5);
+  EXPECT_TRUE(allFinite(q));
 }
 
 } // namespace
