@@ -68,24 +68,52 @@ void runLinear(Entry entry, const Storage &s, const float *x, int64_t rows,
   }
 }
 
-/// Every ISA built in that this CPU runs, the portable one included.
+} // namespace
+
+#if defined(__x86_64__)
+// QuantVector16.c: the 16-lane kernels of AVX-512F, built for AVX2.
+extern "C" {
+void ms_test_linear_quant_q8_lanes16(const float *x, int64_t rows,
+                                     const ms_quant_matrix *m, int64_t begin,
+                                     int64_t end, const float *bias, float *y,
+                                     int64_t y_stride);
+void ms_test_linear_quant_q4_lanes16(const float *x, int64_t rows,
+                                     const ms_quant_matrix *m, int64_t begin,
+                                     int64_t end, const float *bias, float *y,
+                                     int64_t y_stride);
+}
+#endif
+
+namespace {
+
+/// Every ISA built in that this CPU runs, the portable one included, and
+/// on x86-64 with AVX2 the 16-lane kernels as one more.
 std::vector<const ms_kernel_isa *> availableIsas() {
   std::vector<const ms_kernel_isa *> isas;
   for (int i = 0; i < ms_kernel_isa_count; ++i)
     if (!ms_kernel_isas[i].available || ms_kernel_isas[i].available())
       isas.push_back(&ms_kernel_isas[i]);
+#if defined(__x86_64__)
+  static const ms_kernel_isa lanes16 = {
+      "16 lanes on avx2+fma",
+      ms_x86_64_has_avx2_fma,
+      ms_linear_channel_avx2_fma,
+      {nullptr, nullptr, nullptr, nullptr, ms_test_linear_quant_q4_lanes16,
+       nullptr, nullptr, nullptr, ms_test_linear_quant_q8_lanes16},
+      16};
+  if (ms_x86_64_has_avx2_fma())
+    isas.push_back(&lanes16);
+#endif
   return isas;
 }
 
-/// The weights `matrix` stands for times x (+ bias), in double, with each
-/// element's bound on float rounding error (relative 1e-5 of the sum of
-/// absolute terms).
-void referenceLinear(const quant::QuantizedMatrix &matrix,
+/// The dequantized [out, in] weights `w` times x (+ bias), in double, with
+/// each element's bound on float rounding error (relative 1e-5 of the sum
+/// of absolute terms).
+void referenceLinear(const std::vector<float> &w, int64_t in, int64_t out,
                      const std::vector<float> &x, int64_t rows,
                      const float *bias, std::vector<double> &y,
                      std::vector<double> &bound) {
-  std::vector<float> w = quant::dequantize(matrix);
-  int64_t in = matrix.cols, out = matrix.rows;
   y.assign(rows * out, 0.0);
   bound.assign(rows * out, 0.0);
   for (int64_t r = 0; r < rows; ++r)
@@ -115,8 +143,8 @@ struct Case {
 TEST(QuantKernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
   // Inputs around the 8- and 16-lane blocks and the groups (172 = 5 x 32 +
   // 12, stories260K's MLP width), outputs around the four-channel tiles,
-  // rows around the four-token tiles; groups of 13 start mid-byte and run
-  // the portable fallback of the vector ISAs.
+  // rows around the eight- and four-token tiles; groups of 13 start mid-byte
+  // and run the portable fallback of the vector ISAs.
   std::vector<Case> cases = {{Entry::Q8, 8}, {Entry::Q4, 4}};
   for (int bits = 2; bits <= 8; ++bits)
     cases.push_back({Entry::AnyWidth, bits});
@@ -134,12 +162,14 @@ TEST(QuantKernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
             format.group = group;
             format.symmetric = symmetric;
             Storage storage(weights, out, in, format);
-            for (int64_t rows : {1, 5}) {
+            std::vector<float> dequantized = quant::dequantize(storage.matrix);
+            for (int64_t rows : {1, 5, 12}) {
               auto x = randomVector(rows * in, 42);
               for (const float *b : {static_cast<const float *>(nullptr),
                                      static_cast<const float *>(bias.data())}) {
                 std::vector<double> expected, bound;
-                referenceLinear(storage.matrix, x, rows, b, expected, bound);
+                referenceLinear(dequantized, in, out, x, rows, b, expected,
+                                bound);
                 std::vector<float> y(rows * out, NAN);
                 runLinear(c.entry, storage, x.data(), rows, b, y.data());
                 for (int64_t e = 0; e < rows * out; ++e)
@@ -190,7 +220,8 @@ TEST(QuantKernels, IdenticalForAnyThreadCount) {
 
 TEST(QuantKernels, PrefillRowsMatchDecodeRows) {
   // A token's outputs do not depend on how many tokens share the call.
-  const int64_t rows = 7, in = 100, out = 30;
+  // 13 tokens: a tile of eight, one of four, one alone.
+  const int64_t rows = 13, in = 100, out = 30;
   auto weights = randomVector(out * in, 46), x = randomVector(rows * in, 47);
   for (const ms_kernel_isa *isa : availableIsas()) {
     ms_kernels_use_isa(isa);

@@ -12,6 +12,7 @@
 #define MS_QUANT_LANES 8
 #define MS_QUANT_TARGET __attribute__((target("avx2,fma,f16c")))
 #define MS_QUANT_NAME(width) ms_linear_quant_##width##_avx2_fma
-/* 16 registers: four tokens' two accumulators each, for one channel. */
+/* 16 registers: the group accumulators of eight tokens for one channel
+ * (their row sums wait in memory between groups). */
 #define MS_QUANT_PREFILL_CHANNELS 1
 #include "kernels/quant_vector.inc"

@@ -11,6 +11,6 @@
 #define MS_QUANT_LANES 16
 #define MS_QUANT_TARGET __attribute__((target("avx512f")))
 #define MS_QUANT_NAME(width) ms_linear_quant_##width##_avx512f
-/* 32 registers: two channels of four tokens share each load of x. */
+/* 32 registers: two channels of eight tokens share each load of x. */
 #define MS_QUANT_PREFILL_CHANNELS 2
 #include "kernels/quant_vector.inc"
