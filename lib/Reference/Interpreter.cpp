@@ -16,6 +16,7 @@
 
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
+#include "microscale/Dialect/LLM/IR/WeightData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -66,84 +67,13 @@ int64_t dimOf(Value value, unsigned dim) {
   return cast<RankedTensorType>(value.getType()).getDimSize(dim);
 }
 
-/// A float of any width, as float32.
-float toFloat(llvm::APFloat value) {
-  bool losesInfo;
-  value.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
-                &losesInfo);
-  return value.convertToFloat();
-}
-
-/// Raw little-endian f16/bf16 bytes as float32.
-void decodeHalves(ArrayRef<char> data, FloatType element, Buffer &values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint16_t bits;
-    std::memcpy(&bits, &data[2 * i], 2);
-    values[i] = toFloat(
-        llvm::APFloat(element.getFloatSemantics(), llvm::APInt(16, bits)));
-  }
-}
-
-/// A weight's float32 contents, decoded once at creation. Dense weights of
-/// any float width are read; encoded ones wait for the quantization library.
+/// A weight's float32 contents, decoded once at creation: dense weights of
+/// any float width, and quantized ones dequantized with the library's math.
 llvm::Expected<Buffer> readWeight(WeightOp weight) {
-  auto type = cast<RankedTensorType>(weight.getType());
-  if (Attribute encoding = weight.getEncoding()) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    os << encoding;
-    return opError(weight, "weight '" + weight.getName() + "' is encoded (" +
-                               text +
-                               "); the reference interpreter runs dense "
-                               "weights only for now");
-  }
-  auto element = dyn_cast<FloatType>(type.getElementType());
-  if (!element || !(element.isF32() || element.isF16() || element.isBF16()))
-    return opError(weight,
-                   "weight '" + weight.getName() + "' is not f32, f16 or bf16");
-  if (!type.hasStaticShape())
-    return opError(weight,
-                   "weight '" + weight.getName() + "' has a dynamic shape");
-  size_t count = type.getNumElements();
-  Buffer values(count);
-  ElementsAttr attr = weight.getValue();
-
-  // The usual case: raw little-endian float32 bytes. The blob need not be
-  // float-aligned, hence memcpy rather than a cast.
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return opError(weight, "weight '" + weight.getName() +
-                                 "' has no data (was the resource elided?)");
-    ArrayRef<char> data = blob->getData();
-    size_t bytes = count * (element.getWidth() / 8);
-    if (data.size() != bytes)
-      return opError(weight,
-                     llvm::formatv("weight '{0}' holds {1} bytes, "
-                                   "expected {2}",
-                                   weight.getName(), data.size(), bytes));
-    if (element.isF32())
-      std::memcpy(values.data(), data.data(), data.size());
-    else
-      decodeHalves(data, element, values);
-    return values;
-  }
-  // Small or hand-written weights; a splat iterates as `count` copies.
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (element.isF32())
-      llvm::copy(dense.getValues<float>(), values.begin());
-    else
-      llvm::transform(dense.getValues<llvm::APFloat>(), values.begin(),
-                      toFloat);
-    return values;
-  }
-  // Any other elements attribute that can enumerate floats.
-  if (auto range = attr.tryGetValues<llvm::APFloat>()) {
-    llvm::transform(*range, values.begin(), toFloat);
-    return values;
-  }
-  return opError(weight, "weight '" + weight.getName() +
-                             "' has an unsupported value attribute");
+  auto values = readWeightValues(weight);
+  if (!values)
+    return opError(weight, llvm::toString(values.takeError()));
+  return std::move(*values);
 }
 
 /// `y[r, o] = sum_i x[r, i] * w[o, i] + b[o]` with `w` laid out [out, in], so
