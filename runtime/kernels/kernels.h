@@ -131,6 +131,10 @@ void ms_linear_channel_avx2_fma(const float *x, int64_t rows, int64_t in,
 void ms_linear_channel_avx512f(const float *x, int64_t rows, int64_t in,
                                const float *w, float bias, float *y,
                                int64_t y_stride);
+void ms_linear_quant_q_avx2_fma(const float *x, int64_t rows,
+                                const ms_quant_matrix *m, int64_t begin,
+                                int64_t end, const float *bias, float *y,
+                                int64_t y_stride);
 void ms_linear_quant_q8_avx2_fma(const float *x, int64_t rows,
                                  const ms_quant_matrix *m, int64_t begin,
                                  int64_t end, const float *bias, float *y,
@@ -139,6 +143,10 @@ void ms_linear_quant_q4_avx2_fma(const float *x, int64_t rows,
                                  const ms_quant_matrix *m, int64_t begin,
                                  int64_t end, const float *bias, float *y,
                                  int64_t y_stride);
+void ms_linear_quant_q_avx512f(const float *x, int64_t rows,
+                               const ms_quant_matrix *m, int64_t begin,
+                               int64_t end, const float *bias, float *y,
+                               int64_t y_stride);
 void ms_linear_quant_q8_avx512f(const float *x, int64_t rows,
                                 const ms_quant_matrix *m, int64_t begin,
                                 int64_t end, const float *bias, float *y,

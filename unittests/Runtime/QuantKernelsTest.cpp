@@ -73,6 +73,10 @@ void runLinear(Entry entry, const Storage &s, const float *x, int64_t rows,
 #if defined(__x86_64__)
 // QuantVector16.c: the 16-lane kernels of AVX-512F, built for AVX2.
 extern "C" {
+void ms_test_linear_quant_q_lanes16(const float *x, int64_t rows,
+                                    const ms_quant_matrix *m, int64_t begin,
+                                    int64_t end, const float *bias, float *y,
+                                    int64_t y_stride);
 void ms_test_linear_quant_q8_lanes16(const float *x, int64_t rows,
                                      const ms_quant_matrix *m, int64_t begin,
                                      int64_t end, const float *bias, float *y,
@@ -98,8 +102,10 @@ std::vector<const ms_kernel_isa *> availableIsas() {
       "16 lanes on avx2+fma",
       ms_x86_64_has_avx2_fma,
       ms_linear_channel_avx2_fma,
-      {nullptr, nullptr, nullptr, nullptr, ms_test_linear_quant_q4_lanes16,
-       nullptr, nullptr, nullptr, ms_test_linear_quant_q8_lanes16},
+      {nullptr, nullptr, ms_test_linear_quant_q_lanes16,
+       ms_test_linear_quant_q_lanes16, ms_test_linear_quant_q4_lanes16,
+       ms_test_linear_quant_q_lanes16, ms_test_linear_quant_q_lanes16,
+       ms_test_linear_quant_q_lanes16, ms_test_linear_quant_q8_lanes16},
       16};
   if (ms_x86_64_has_avx2_fma())
     isas.push_back(&lanes16);
@@ -225,7 +231,7 @@ TEST(QuantKernels, PrefillRowsMatchDecodeRows) {
   auto weights = randomVector(out * in, 46), x = randomVector(rows * in, 47);
   for (const ms_kernel_isa *isa : availableIsas()) {
     ms_kernels_use_isa(isa);
-    for (int bits : {8, 4})
+    for (int bits : {8, 4, 5})
       for (bool symmetric : {true, false}) {
         quant::Format format;
         format.bits = bits;
@@ -247,14 +253,14 @@ TEST(QuantKernels, PrefillRowsMatchDecodeRows) {
   ms_kernels_use_isa(nullptr);
 }
 
-TEST(QuantKernels, VectorIsasHaveQ8AndQ4) {
+TEST(QuantKernels, VectorIsasHaveEveryWidth) {
   // The widest ISA this CPU runs is the one the entry points use; on
-  // x86-64 it has vector kernels for both widths the issue asks for.
+  // x86-64 it has vector kernels for every width.
   const ms_kernel_isa *isa = ms_kernels_current_isa();
   if (std::string(isa->name) == "portable")
     GTEST_SKIP() << "no vector ISA on this CPU";
-  EXPECT_NE(nullptr, isa->linear_quant[8]) << isa->name;
-  EXPECT_NE(nullptr, isa->linear_quant[4]) << isa->name;
+  for (int bits = 2; bits <= 8; ++bits)
+    EXPECT_NE(nullptr, isa->linear_quant[bits]) << isa->name << " " << bits;
   EXPECT_EQ(0, isa->quant_block % 8) << isa->name;
 }
 

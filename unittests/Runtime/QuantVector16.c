@@ -2,11 +2,11 @@
  *
  * Part of the Microscale project.
  *
- * runtime/kernels/quant_vector.inc instantiated with the 16 lanes and the
- * two-channel prefill tiles of its AVX-512F build, but compiled for AVX2:
- * the compiler splits each vector in two, so a CPU without AVX-512 still
- * runs, and QuantKernelsTest checks, every block, tail and tile of the
- * 16-lane code.
+ * runtime/kernels/quant_vector.inc instantiated with the 16 lanes of its
+ * AVX-512F build, but compiled for AVX2: the compiler splits each vector in
+ * two, so a CPU without AVX-512 still runs, and QuantKernelsTest checks,
+ * every block and tail of the 16-lane code. Its prefill tiles take two
+ * channels, which no shipped ISA does yet, so that path is checked too.
  *
  *===----------------------------------------------------------------------===*/
 
