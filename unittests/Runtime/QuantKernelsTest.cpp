@@ -149,8 +149,8 @@ struct Case {
 TEST(QuantKernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
   // Inputs around the 8- and 16-lane blocks and the groups (172 = 5 x 32 +
   // 12, stories260K's MLP width), outputs around the four-channel tiles,
-  // rows around the eight- and four-token tiles; groups of 13 start mid-byte
-  // and run the portable fallback of the vector ISAs.
+  // rows below and beyond the eight-token tiles; groups of 13 start
+  // mid-byte and run the portable fallback of the vector ISAs.
   std::vector<Case> cases = {{Entry::Q8, 8}, {Entry::Q4, 4}};
   for (int bits = 2; bits <= 8; ++bits)
     cases.push_back({Entry::AnyWidth, bits});
@@ -226,7 +226,7 @@ TEST(QuantKernels, IdenticalForAnyThreadCount) {
 
 TEST(QuantKernels, PrefillRowsMatchDecodeRows) {
   // A token's outputs do not depend on how many tokens share the call.
-  // 13 tokens: a tile of eight, one of four, one alone.
+  // 13 tokens: a tile of eight, then five one at a time.
   const int64_t rows = 13, in = 100, out = 30;
   auto weights = randomVector(out * in, 46), x = randomVector(rows * in, 47);
   for (const ms_kernel_isa *isa : availableIsas()) {
