@@ -186,7 +186,8 @@ cl::opt<std::string>
                    cl::sub(perplexityCmd), cl::sub(evalCmd));
 cl::opt<std::string> calibrationFile(
     "calibration",
-    cl::desc("Plain text the calibration-aware methods run the model on"),
+    cl::desc("Plain text the calibration-aware methods run the model on, or "
+             "self: text the float model samples itself"),
     cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
     cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
 cl::opt<int64_t>

@@ -12,7 +12,9 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <cmath>
 #include <map>
+#include <random>
 
 using namespace mlir;
 using namespace mlir::microscale;
@@ -133,4 +135,56 @@ llvm::Error llm::collectInputStatistics(ModuleOp module, ArrayRef<int64_t> ids,
       return logits.takeError();
   }
   return llvm::Error::success();
+}
+
+/// Draws an id from softmax(`logits`).
+static int64_t sample(ArrayRef<float> logits, std::mt19937_64 &rng) {
+  float maxLogit = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> weights(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i)
+    weights[i] = std::exp(static_cast<double>(logits[i]) - maxLogit);
+  std::discrete_distribution<int64_t> pick(weights.begin(), weights.end());
+  return pick(rng);
+}
+
+llvm::Expected<std::vector<int64_t>>
+llm::generateCalibrationIds(ModuleOp module, int64_t maxTokens,
+                            int64_t window) {
+  auto model = module->getAttrOfType<ModelAttr>(kModelAttrName);
+  if (!model)
+    return llvm::createStringError("calibration needs a raised model (no "
+                                   "#llm.model)");
+  auto interpreter = reference::Interpreter::create(module);
+  if (!interpreter)
+    return interpreter.takeError();
+  window = std::min(window, (*interpreter)->maxContext());
+  if (window < 2 || maxTokens < 2)
+    return llvm::createStringError("too few calibration tokens to generate");
+  std::mt19937_64 rng(0x6d6963726f); // Fixed: the same model, the same text.
+  int64_t start = model.getBosId() >= 0 ? model.getBosId() : 0;
+  int64_t vocab = model.getVocabSize();
+  std::vector<int64_t> ids;
+  while (static_cast<int64_t>(ids.size()) < maxTokens) {
+    (*interpreter)->reset();
+    int64_t next = start, length = 0;
+    while (length < window && static_cast<int64_t>(ids.size()) < maxTokens) {
+      ids.push_back(next);
+      ++length;
+      auto logits = (*interpreter)->forward({next});
+      if (!logits)
+        return logits.takeError();
+      next = sample(ArrayRef(*logits).take_back(vocab), rng);
+      if (next == model.getEosId())
+        break;
+    }
+  }
+  return ids;
+}
+
+llvm::Expected<std::vector<int64_t>>
+llm::getCalibrationIds(ModuleOp module, StringRef path, int64_t maxTokens,
+                       int64_t window, StringRef modelDir) {
+  if (path == "self")
+    return generateCalibrationIds(module, maxTokens, window);
+  return readCalibrationIds(module, path, maxTokens, modelDir);
 }

@@ -122,16 +122,16 @@ private:
   FailureOr<std::vector<InputGroup>> calibrate();
   /// Activation-aware scales for one group, folded into its producer.
   LogicalResult scaleGroup(InputGroup &group);
-  quant::QuantizedMatrix computeMatrix(ArrayRef<float> weightValues,
-                                       int64_t rows, int64_t cols,
-                                       const quant::Format &format,
-                                       const quant::InputStatistics *stats) const;
+  quant::QuantizedMatrix
+  computeMatrix(ArrayRef<float> weightValues, int64_t rows, int64_t cols,
+                const quant::Format &format,
+                const quant::InputStatistics *stats) const;
   void replaceWeight(WeightOp weight, const quant::QuantizedMatrix &matrix);
   LogicalResult checkMatrix(WeightOp weight);
   /// Each planned matrix from the float model's statistics.
-  LogicalResult quantizeEach(
-      const llvm::DenseMap<Operation *, const quant::InputStatistics *>
-          &statsOf);
+  LogicalResult
+  quantizeEach(const llvm::DenseMap<Operation *, const quant::InputStatistics *>
+                   &statsOf);
   /// Layer by layer toward the float output (SequentialQuantization.h).
   LogicalResult quantizeInSequence(std::vector<InputGroup> &groups);
   /// Writes edited dense weights back to the IR.
@@ -239,8 +239,8 @@ FailureOr<std::vector<float> *> QuantizeWeightsPass::valuesOf(WeightOp weight) {
 
 FailureOr<std::vector<InputGroup>> QuantizeWeightsPass::calibrate() {
   ModuleOp module = getOperation();
-  auto ids =
-      readCalibrationIds(module, calibration, calibrationTokens, modelDir);
+  auto ids = getCalibrationIds(module, calibration, calibrationTokens,
+                               calibrationWindow, modelDir);
   std::vector<InputGroup> groups = findInputGroups(module);
   if (ids)
     calibrationIds = *ids;
@@ -257,9 +257,10 @@ FailureOr<std::vector<InputGroup>> QuantizeWeightsPass::calibrate() {
   return groups;
 }
 
-quant::QuantizedMatrix QuantizeWeightsPass::computeMatrix(
-    ArrayRef<float> weightValues, int64_t rows, int64_t cols,
-    const quant::Format &format, const quant::InputStatistics *stats) const {
+quant::QuantizedMatrix
+QuantizeWeightsPass::computeMatrix(ArrayRef<float> weightValues, int64_t rows,
+                                   int64_t cols, const quant::Format &format,
+                                   const quant::InputStatistics *stats) const {
   if (!stats || stats->tokens == 0 || !parsedMethod.needsCalibration())
     return quant::quantizeRoundToNearest(weightValues, rows, cols, format);
   quant::CalibratedOptions options;
@@ -287,8 +288,7 @@ LogicalResult QuantizeWeightsPass::checkMatrix(WeightOp weight) {
   RankedTensorType type = weight.getType();
   if (type.getRank() != 2 || !type.hasStaticShape())
     return weight.emitOpError("cannot quantize '")
-           << weight.getName() << "': not a static 2-D matrix (" << type
-           << ")";
+           << weight.getName() << "': not a static 2-D matrix (" << type << ")";
   return success();
 }
 

@@ -55,6 +55,21 @@ llvm::Expected<std::vector<int64_t>> readCalibrationIds(ModuleOp module,
                                                         int64_t maxTokens,
                                                         StringRef modelDir);
 
+/// The calibration text `path` names: `self` means `maxTokens` tokens the
+/// float model samples itself (see generateCalibrationIds), any other value
+/// a text file (readCalibrationIds).
+llvm::Expected<std::vector<int64_t>>
+getCalibrationIds(ModuleOp module, StringRef path, int64_t maxTokens,
+                  int64_t window, StringRef modelDir);
+
+/// `maxTokens` tokens sampled from the float model itself on the reference
+/// interpreter (temperature 1, a fixed seed): sequences of at most `window`
+/// tokens, each from BOS (or token 0 without one) until EOS. Text the model
+/// finds typical, in its own domain, with no data at hand and nothing in
+/// common with any evaluation text.
+llvm::Expected<std::vector<int64_t>>
+generateCalibrationIds(ModuleOp module, int64_t maxTokens, int64_t window);
+
 /// Runs `module` on the reference interpreter over `ids` in windows of
 /// `window` tokens (each from an empty KV cache) and fills the statistics
 /// of `groups`.

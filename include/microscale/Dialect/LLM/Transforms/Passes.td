@@ -137,7 +137,8 @@ def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
            "How codes are chosen: rtn, calibrated, or awq+clip+gptq+refit "
            "steps">,
     Option<"calibration", "calibration", "std::string", "\"\"",
-           "Plain text file the calibration-aware steps run the model on">,
+           "Plain text file the calibration-aware steps run the model on, "
+           "or 'self': text the float model samples itself">,
     Option<"calibrationTokens", "calibration-tokens", "int64_t", "8192",
            "Tokens of calibration text to use">,
     Option<"calibrationWindow", "calibration-window", "int64_t", "256",
