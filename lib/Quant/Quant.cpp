@@ -35,6 +35,43 @@ std::string Format::str() const {
                        symmetric ? "sym" : "asym", scaleName);
 }
 
+llvm::Expected<Format>
+mlir::microscale::quant::parseFormat(llvm::StringRef text) {
+  auto error = [&](const llvm::Twine &why) {
+    return llvm::createStringError(
+        "bad quantization format '" + text + "': " + why +
+        " (expected int8, q4 or q<bits>[_g<group>|_row][_sym|_asym]"
+        "[_f16|_bf16|_f32], e.g. q4_g64_asym)");
+  };
+  Format format;
+  if (text == "int8")
+    return Format{8, 0, true, ScaleType::F16};
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, '_');
+  if (!parts[0].consume_front("q") || parts[0].getAsInteger(10, format.bits))
+    return error("it must start with q<bits>");
+  if (format.bits < 2 || format.bits > 8)
+    return error("bits must be in [2, 8]");
+  format.group = format.bits == 8 ? 0 : 32;
+  for (llvm::StringRef part : llvm::ArrayRef(parts).drop_front()) {
+    if (part == "row")
+      format.group = 0;
+    else if (part == "sym" || part == "asym")
+      format.symmetric = part == "sym";
+    else if (part == "f16" || part == "bf16" || part == "f32")
+      format.scale = part == "f16"    ? ScaleType::F16
+                     : part == "bf16" ? ScaleType::BF16
+                                      : ScaleType::F32;
+    else if (part.consume_front("g")) {
+      if (part.getAsInteger(10, format.group) || format.group < 1 ||
+          format.group > (1 << 20))
+        return error("the group must be a positive number of features");
+    } else
+      return error("unknown part '" + part + "'");
+  }
+  return format;
+}
+
 int mlir::microscale::quant::scaleBytes(ScaleType type) {
   return type == ScaleType::F32 ? 4 : 2;
 }

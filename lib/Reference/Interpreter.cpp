@@ -16,6 +16,7 @@
 
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
+#include "microscale/Dialect/LLM/IR/WeightData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -66,84 +67,13 @@ int64_t dimOf(Value value, unsigned dim) {
   return cast<RankedTensorType>(value.getType()).getDimSize(dim);
 }
 
-/// A float of any width, as float32.
-float toFloat(llvm::APFloat value) {
-  bool losesInfo;
-  value.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
-                &losesInfo);
-  return value.convertToFloat();
-}
-
-/// Raw little-endian f16/bf16 bytes as float32.
-void decodeHalves(ArrayRef<char> data, FloatType element, Buffer &values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint16_t bits;
-    std::memcpy(&bits, &data[2 * i], 2);
-    values[i] = toFloat(
-        llvm::APFloat(element.getFloatSemantics(), llvm::APInt(16, bits)));
-  }
-}
-
-/// A weight's float32 contents, decoded once at creation. Dense weights of
-/// any float width are read; encoded ones wait for the quantization library.
+/// A weight's float32 contents, decoded once at creation: dense weights of
+/// any float width, and quantized ones dequantized with the library's math.
 llvm::Expected<Buffer> readWeight(WeightOp weight) {
-  auto type = cast<RankedTensorType>(weight.getType());
-  if (Attribute encoding = weight.getEncoding()) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    os << encoding;
-    return opError(weight, "weight '" + weight.getName() + "' is encoded (" +
-                               text +
-                               "); the reference interpreter runs dense "
-                               "weights only for now");
-  }
-  auto element = dyn_cast<FloatType>(type.getElementType());
-  if (!element || !(element.isF32() || element.isF16() || element.isBF16()))
-    return opError(weight,
-                   "weight '" + weight.getName() + "' is not f32, f16 or bf16");
-  if (!type.hasStaticShape())
-    return opError(weight,
-                   "weight '" + weight.getName() + "' has a dynamic shape");
-  size_t count = type.getNumElements();
-  Buffer values(count);
-  ElementsAttr attr = weight.getValue();
-
-  // The usual case: raw little-endian float32 bytes. The blob need not be
-  // float-aligned, hence memcpy rather than a cast.
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return opError(weight, "weight '" + weight.getName() +
-                                 "' has no data (was the resource elided?)");
-    ArrayRef<char> data = blob->getData();
-    size_t bytes = count * (element.getWidth() / 8);
-    if (data.size() != bytes)
-      return opError(weight,
-                     llvm::formatv("weight '{0}' holds {1} bytes, "
-                                   "expected {2}",
-                                   weight.getName(), data.size(), bytes));
-    if (element.isF32())
-      std::memcpy(values.data(), data.data(), data.size());
-    else
-      decodeHalves(data, element, values);
-    return values;
-  }
-  // Small or hand-written weights; a splat iterates as `count` copies.
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (element.isF32())
-      llvm::copy(dense.getValues<float>(), values.begin());
-    else
-      llvm::transform(dense.getValues<llvm::APFloat>(), values.begin(),
-                      toFloat);
-    return values;
-  }
-  // Any other elements attribute that can enumerate floats.
-  if (auto range = attr.tryGetValues<llvm::APFloat>()) {
-    llvm::transform(*range, values.begin(), toFloat);
-    return values;
-  }
-  return opError(weight, "weight '" + weight.getName() +
-                             "' has an unsupported value attribute");
+  auto values = readWeightValues(weight);
+  if (!values)
+    return opError(weight, llvm::toString(values.takeError()));
+  return std::move(*values);
 }
 
 /// `y[r, o] = sum_i x[r, i] * w[o, i] + b[o]` with `w` laid out [out, in], so
@@ -196,8 +126,22 @@ public:
   int64_t vocabSize() const override { return model.getVocabSize(); }
   int64_t cacheLength() const override { return cached; }
   int64_t maxContext() const override { return model.getMaxContext(); }
+  void setLinearObserver(LinearObserver observer) override {
+    linearObserver = std::move(observer);
+  }
+  llvm::Expected<std::vector<float>>
+  exchangeWeight(Value weight, std::vector<float> values) override;
 
 private:
+  /// `linear()` of the weight operand `weight`, shown to the observer.
+  Buffer project(const Buffer &x, int64_t rows, int64_t in, Value weight,
+                 int64_t out, Value bias) {
+    if (linearObserver)
+      linearObserver(weight, llvm::ArrayRef(x).take_front(rows * in), rows,
+                     in);
+    return linear(x, rows, in, *weightOf(weight), out, weightOf(bias));
+  }
+
   // One evaluator per op. `tokens` are this call's ids; they sit at
   // positions `cached .. cached + tokens.size() - 1`.
   Buffer evaluate(EmbeddingOp op, ArrayRef<int64_t> tokens);
@@ -247,6 +191,7 @@ private:
   /// Positions must stay below every position table's rows.
   int64_t positionLimit = std::numeric_limits<int64_t>::max();
   llvm::DenseMap<Value, Buffer> weights;
+  LinearObserver linearObserver;
   /// Per attention `layer` slot: keys and values, [maxContext, kv features].
   llvm::DenseMap<int64_t, std::pair<Buffer, Buffer>> caches;
   /// This call's intermediate results; emptied after each call.
@@ -535,9 +480,8 @@ Buffer InterpreterImpl::evaluate(LayerNormOp op, ArrayRef<int64_t> tokens) {
 }
 
 Buffer InterpreterImpl::evaluate(LinearOp op, ArrayRef<int64_t> tokens) {
-  return linear(activation(op.getInput()), tokens.size(), op.getInFeatures(),
-                *weightOf(op.getWeight()), op.getOutFeatures(),
-                weightOf(op.getBias()));
+  return project(activation(op.getInput()), tokens.size(), op.getInFeatures(),
+                 op.getWeight(), op.getOutFeatures(), op.getBias());
 }
 
 Buffer InterpreterImpl::evaluate(AddOp op, ArrayRef<int64_t> /*tokens*/) {
@@ -593,12 +537,12 @@ Buffer InterpreterImpl::evaluate(SelfAttentionOp op, ArrayRef<int64_t> tokens) {
   int64_t n = tokens.size(), hidden = lastDim(op.getInput());
   int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads(),
           headDim = op.getHeadDim();
-  auto project = [&](Value weight, Value bias, int64_t features) {
-    return linear(x, n, hidden, *weightOf(weight), features, weightOf(bias));
+  auto projectInput = [&](Value weight, Value bias, int64_t features) {
+    return project(x, n, hidden, weight, features, bias);
   };
-  Buffer q = project(op.getQWeight(), op.getQBias(), heads * headDim);
-  Buffer k = project(op.getKWeight(), op.getKBias(), kvHeads * headDim);
-  Buffer v = project(op.getVWeight(), op.getVBias(), kvHeads * headDim);
+  Buffer q = projectInput(op.getQWeight(), op.getQBias(), heads * headDim);
+  Buffer k = projectInput(op.getKWeight(), op.getKBias(), kvHeads * headDim);
+  Buffer v = projectInput(op.getVWeight(), op.getVBias(), kvHeads * headDim);
   if (RopeAttr rope = op.getRopeAttr()) {
     bool interleaved = rope.getStyle() == RopeStyle::Interleaved;
     double theta = rope.getTheta().getValueAsDouble();
@@ -609,8 +553,8 @@ Buffer InterpreterImpl::evaluate(SelfAttentionOp op, ArrayRef<int64_t> tokens) {
   }
   Buffer attended = attend(op.getLayer(), q, k, v, n, heads, kvHeads, headDim,
                            op.getScale().convertToDouble());
-  return linear(attended, n, heads * headDim, *weightOf(op.getOWeight()),
-                lastDim(op.getResult()), weightOf(op.getOBias()));
+  return project(attended, n, heads * headDim, op.getOWeight(),
+                 lastDim(op.getResult()), op.getOBias());
 }
 
 Buffer InterpreterImpl::attend(int64_t layer, const Buffer &q, const Buffer &k,
@@ -665,25 +609,39 @@ Buffer InterpreterImpl::evaluate(MLPOp op, ArrayRef<int64_t> tokens) {
   int64_t n = tokens.size(), hidden = lastDim(op.getInput());
   int64_t inner = op.getIntermediateSize();
   Activation kind = op.getActivation();
-  Buffer up = linear(x, n, hidden, *weightOf(op.getUpWeight()), inner,
-                     weightOf(op.getUpBias()));
+  Buffer up =
+      project(x, n, hidden, op.getUpWeight(), inner, op.getUpBias());
   if (op.isGated()) {
-    Buffer gate = linear(x, n, hidden, *weightOf(op.getGateWeight()), inner,
-                         weightOf(op.getGateBias()));
+    Buffer gate =
+        project(x, n, hidden, op.getGateWeight(), inner, op.getGateBias());
     for (int64_t i = 0; i < n * inner; ++i)
       up[i] *= activate(kind, gate[i]);
   } else {
     for (int64_t i = 0; i < n * inner; ++i)
       up[i] = activate(kind, up[i]);
   }
-  return linear(up, n, inner, *weightOf(op.getDownWeight()),
-                lastDim(op.getResult()), weightOf(op.getDownBias()));
+  return project(up, n, inner, op.getDownWeight(), lastDim(op.getResult()),
+                 op.getDownBias());
 }
 
 Buffer InterpreterImpl::evaluate(LogitsOp op, ArrayRef<int64_t> tokens) {
-  return linear(activation(op.getInput()), tokens.size(),
-                dimOf(op.getWeight(), 1), *weightOf(op.getWeight()),
-                dimOf(op.getWeight(), 0), weightOf(op.getBias()));
+  return project(activation(op.getInput()), tokens.size(),
+                 dimOf(op.getWeight(), 1), op.getWeight(),
+                 dimOf(op.getWeight(), 0), op.getBias());
+}
+
+llvm::Expected<std::vector<float>>
+InterpreterImpl::exchangeWeight(Value weight, std::vector<float> values) {
+  auto it = weights.find(weight);
+  if (it == weights.end())
+    return llvm::createStringError("exchangeWeight: not a weight the model "
+                                   "uses");
+  if (it->second.size() != values.size())
+    return llvm::createStringError(
+        llvm::formatv("exchangeWeight: {0} values for a weight of {1}",
+                      values.size(), it->second.size()));
+  std::swap(it->second, values);
+  return values;
 }
 
 /// The function to run: the only one with a body, else the only public one.

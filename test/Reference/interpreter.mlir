@@ -22,9 +22,15 @@
 // RUN: FileCheck %s --check-prefix=IDS < %t.block.ids
 // IDS: {{^[0-5](,[0-5]){5}$}}
 //
-// Quantized weights wait for the quantization library: a clear error.
-// RUN: not microscale run %S/Inputs/block-quantized.mlir --prompt-ids 1 2>&1 | FileCheck %s --check-prefix=QUANT
-// QUANT: weight 'wq' is encoded (#llm.quant<bits = 8, symmetric = true, scale = f32>); the reference interpreter runs dense weights only for now
+// A quantized weight runs as what it stands for: codes 1 with scale 0.5
+// give the same logits as the dense weight of 0.5s.
+// RUN: microscale run %S/Inputs/block-quantized.mlir --prompt-ids 1,3,4,5 -n 2 --logits %t.quant > %t.quant.ids
+// RUN: sed -e 's/, #llm.quant<bits = 8, symmetric = true, scale = f32>>/>/g' -e 's/= dense<1> : tensor<4x4xi8> scales dense<0.5> : tensor<4x1xf32>/= dense<0.5> : tensor<4x4xf32>/' %S/Inputs/block-quantized.mlir > %t.dequantized.mlir
+// RUN: FileCheck %s --check-prefix=DEQUANTIZED < %t.dequantized.mlir
+// DEQUANTIZED: %wq = llm.weight "wq" : tensor<4x4xf32> = dense<0.5> : tensor<4x4xf32>
+// RUN: microscale run %t.dequantized.mlir --prompt-ids 1,3,4,5 -n 2 --logits %t.dequantized > %t.dequantized.ids
+// RUN: cmp %t.quant %t.dequantized
+// RUN: cmp %t.quant.ids %t.dequantized.ids
 
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 6, hidden_size = 4, num_layers = 1, num_heads = 2, num_kv_heads = 1, head_dim = 2, max_context = 16, bos_id = 1, eos_id = 2, tokenizer = "">} {
   func.func @main(%ids: tensor<?x?xi64>) -> tensor<?x?x6xf32> {

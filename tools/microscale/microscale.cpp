@@ -8,12 +8,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Driver.h"
+
 #include "microscale/Conversion/Passes.h"
 #include "microscale/Dialect/LLM/IR/LLMDialect.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
 #include "microscale/Import/ONNXImporter.h"
+#include "microscale/Pipelines/Compress.h"
 #include "microscale/Pipelines/Pipelines.h"
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Target/Target.h"
@@ -45,6 +48,7 @@
 using namespace mlir;
 using namespace mlir::microscale;
 namespace cl = llvm::cl;
+using namespace mlir::microscale::driver;
 
 namespace {
 cl::SubCommand importCmd("import", "Import an ONNX model and print it");
@@ -52,6 +56,8 @@ cl::SubCommand runCmd("run", "Run a model on the reference interpreter");
 cl::SubCommand perplexityCmd("perplexity",
                              "Score token ids on the reference interpreter");
 cl::SubCommand compileCmd("compile", "Compile a model into a native program");
+cl::SubCommand evalCmd("eval",
+                       "Compare a compressed model with the float model");
 
 // import
 cl::opt<std::string> importInput(cl::Positional, cl::desc("<model.onnx>"),
@@ -129,6 +135,76 @@ cl::opt<std::string>
                cl::desc("Folder of per-target runtime libraries"),
                cl::init(MICROSCALE_RUNTIME_DIR), cl::sub(compileCmd));
 
+// eval
+cl::opt<std::string> evalInput(cl::Positional,
+                               cl::desc("<model.onnx | model.mlir>"),
+                               cl::Required, cl::sub(evalCmd));
+cl::opt<std::string> evalData("data", cl::desc("Text file to score"),
+                              cl::Required, cl::sub(evalCmd));
+cl::opt<int64_t> evalContext("ctx", cl::desc("Window length in tokens"),
+                             cl::Required, cl::sub(evalCmd));
+cl::opt<bool> evalJson("json", cl::desc("Print one JSON object"),
+                       cl::sub(evalCmd));
+cl::opt<bool> evalCsv("csv", cl::desc("Print a CSV header and row"),
+                      cl::sub(evalCmd));
+cl::opt<int> evalRuns("runs",
+                      cl::desc("Speed measurements per program (median)"),
+                      cl::init(3), cl::sub(evalCmd));
+cl::opt<std::string>
+    evalWorkDir("work-dir",
+                cl::desc("Keep the compiled programs in this folder "
+                         "(default: a temporary folder, removed)"),
+                cl::sub(evalCmd));
+
+// compression (compile, run, perplexity, eval)
+cl::OptionCategory compressionCategory("Compression");
+cl::opt<std::string> quantizeFormat(
+    "quantize",
+    cl::desc("Quantize weights: int8, q4 (4-bit, groups of 32) or "
+             "q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32]"),
+    cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<std::string> quantizeWeights(
+    "quantize-weights",
+    cl::desc("Which weights --quantize applies to: all (linears, embedding, "
+             "logits) or linears"),
+    cl::init("all"), cl::cat(compressionCategory), cl::sub(importCmd),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+    cl::sub(evalCmd));
+cl::list<std::string> quantizeOverrides(
+    "quantize-override",
+    cl::desc("REGEX=FORMAT: weights whose name matches get FORMAT (float "
+             "keeps them); the first match wins"),
+    cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<std::string>
+    quantizeMethod("quantize-method", cl::desc("Quantization method (rtn)"),
+                   cl::init("rtn"), cl::cat(compressionCategory),
+                   cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
+                   cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<std::string> calibrationFile(
+    "calibration",
+    cl::desc("Plain text the calibration-aware methods run the model on"),
+    cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<int64_t>
+    calibrationTokens("calibration-tokens",
+                      cl::desc("Tokens of calibration text to use"),
+                      cl::init(8192), cl::cat(compressionCategory),
+                      cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
+                      cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<int64_t>
+    weightBudget("weight-budget",
+                 cl::desc("Mixed precision: most bytes all weights may take"),
+                 cl::init(0), cl::cat(compressionCategory), cl::sub(importCmd),
+                 cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+                 cl::sub(evalCmd));
+cl::opt<double> bitsPerWeight(
+    "bits-per-weight",
+    cl::desc("Mixed precision: average bits per quantized weight"), cl::init(0),
+    cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+
 // shared
 cl::opt<std::string>
     tokenizerPath("tokenizer",
@@ -142,14 +218,16 @@ cl::opt<int64_t>
                cl::init(0), cl::sub(importCmd), cl::sub(runCmd),
                cl::sub(compileCmd), cl::sub(perplexityCmd));
 
-int fail(const llvm::Twine &message) {
+} // namespace
+
+int driver::fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "microscale") << message << "\n";
   return 1;
 }
 
 /// Looks for a tokenizer next to the model: a SentencePiece `.model` file or
 /// GPT-2's `encoder.json`.
-std::string findTokenizer(StringRef modelPath) {
+static std::string findTokenizer(StringRef modelPath) {
   if (!tokenizerPath.empty()) {
     llvm::SmallString<256> absolute(tokenizerPath);
     llvm::sys::fs::make_absolute(absolute);
@@ -171,10 +249,23 @@ std::string findTokenizer(StringRef modelPath) {
   return found;
 }
 
+CompressionOptions driver::compressionOptionsFromFlags(StringRef path) {
+  CompressionOptions options;
+  options.quantize = quantizeFormat;
+  options.quantizeWeights = quantizeWeights;
+  options.overrides.assign(quantizeOverrides.begin(), quantizeOverrides.end());
+  options.method = quantizeMethod;
+  options.calibrationFile = calibrationFile;
+  options.calibrationTokens = calibrationTokens;
+  options.weightBudget = weightBudget;
+  options.bitsPerWeight = bitsPerWeight;
+  options.modelDir = llvm::sys::path::parent_path(path).str();
+  return options;
+}
+
 /// Imports (and optionally raises) an ONNX model, or parses an .mlir file.
-/// Diagnostics go to stderr.
-OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
-                                bool raiseToLLM) {
+static OwningOpRef<ModuleOp>
+loadUncompressed(StringRef path, MLIRContext &context, bool raiseToLLM) {
   if (path.ends_with(".mlir") || path.ends_with(".mlirbc")) {
     llvm::SourceMgr sourceMgr;
     std::string error;
@@ -204,6 +295,28 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, MLIRContext &context,
     return nullptr;
   return std::move(*module);
 }
+
+OwningOpRef<ModuleOp> driver::loadFloatModel(StringRef path,
+                                             MLIRContext &context) {
+  return loadUncompressed(path, context, /*raiseToLLM=*/true);
+}
+
+OwningOpRef<ModuleOp> driver::loadModel(StringRef path, MLIRContext &context,
+                                        bool raiseToLLM) {
+  OwningOpRef<ModuleOp> module = loadUncompressed(path, context, raiseToLLM);
+  if (!module || !raiseToLLM)
+    return module;
+  CompressionOptions options = compressionOptionsFromFlags(path);
+  if (!options.enabled())
+    return module;
+  if (llvm::Error error = compress(*module, options)) {
+    fail(llvm::toString(std::move(error)));
+    return nullptr;
+  }
+  return module;
+}
+
+namespace {
 
 void printSummary(ModuleOp module, llvm::raw_ostream &os) {
   if (auto model = module->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName))
@@ -456,6 +569,7 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   options.runtimeDir = runtimeDir;
   options.modelDir = llvm::sys::path::parent_path(compileInput.getValue());
   options.buildFlags = buildFlagsOf(argc, argv);
+  options.compression = compressionOptionsFromFlags(compileInput).describe();
   if (model.getTokenizer().empty() && emitKind != EmitKind::MLIR)
     llvm::WithColor::warning(llvm::errs(), "microscale")
         << "no tokenizer found next to the model (pass --tokenizer); the "
@@ -500,12 +614,28 @@ int main(int argc, char **argv) {
     return runInterpreter(context);
   if (perplexityCmd)
     return runPerplexity(context);
-  if (compileCmd) {
+  if (compileCmd || evalCmd) {
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
     llvm::InitializeAllTargetMCs();
     llvm::InitializeAllAsmPrinters();
+  }
+  if (compileCmd)
     return runCompile(context, argc, argv);
+  if (evalCmd) {
+    EvalOptions options;
+    options.model = evalInput;
+    options.data = evalData;
+    options.ctx = evalContext;
+    options.json = evalJson;
+    options.csv = evalCsv;
+    options.runs = evalRuns;
+    options.workDir = evalWorkDir;
+    options.compile.runtimeDir = MICROSCALE_RUNTIME_DIR;
+    options.compile.modelDir =
+        llvm::sys::path::parent_path(evalInput.getValue()).str();
+    options.compile.maxContext = maxContext;
+    return runEval(context, options, compressionOptionsFromFlags(evalInput));
   }
   cl::PrintHelpMessage();
   return 1;

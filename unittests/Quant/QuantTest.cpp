@@ -119,3 +119,23 @@ TEST(QuantTest, StorageRoundTripsThroughBlobs) {
 }
 
 } // namespace
+
+namespace {
+TEST(QuantTest, FormatNamesParse) {
+  auto int8 = parseFormat("int8");
+  ASSERT_TRUE(bool(int8));
+  EXPECT_EQ(int8->str(), "q8_row_sym_f16");
+  auto q4 = parseFormat("q4");
+  ASSERT_TRUE(bool(q4));
+  EXPECT_EQ(q4->str(), "q4_g32_sym_f16");
+  auto spelled = parseFormat("q5_g64_asym_bf16");
+  ASSERT_TRUE(bool(spelled));
+  EXPECT_EQ(spelled->str(), "q5_g64_asym_bf16");
+  for (const char *bad :
+       {"q9", "q1", "int4", "q4_g0", "q4_gx", "q4_sideways"}) {
+    auto format = parseFormat(bad);
+    EXPECT_FALSE(bool(format)) << bad;
+    llvm::consumeError(format.takeError());
+  }
+}
+} // namespace

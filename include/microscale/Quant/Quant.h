@@ -16,6 +16,8 @@
 #define MICROSCALE_QUANT_QUANT_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -51,6 +53,12 @@ struct Format {
   /// E.g. "q4_g32_asym_f16", "q8_row_sym_f16".
   std::string str() const;
 };
+
+/// Parses a format name: `int8` (8 bits, one group per row, symmetric),
+/// `q4` (4 bits, groups of 32, symmetric), or
+/// `q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32]` (defaults: groups
+/// of 32, symmetric, f16 scales). The error says what is wrong.
+llvm::Expected<Format> parseFormat(llvm::StringRef text);
 
 /// Size in bytes of one stored scale.
 int scaleBytes(ScaleType type);

@@ -15,6 +15,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,19 @@ public:
   virtual int64_t cacheLength() const = 0;
   /// Most positions the model supports (from `llm.model`).
   virtual int64_t maxContext() const = 0;
+
+  /// Sees the input of every matrix product before it runs: `weight` is the
+  /// weight operand (an `llm.weight` result), `input` its `rows` x `in`
+  /// activations. Calibration collects its statistics this way.
+  using LinearObserver = std::function<void(
+      Value weight, llvm::ArrayRef<float> input, int64_t rows, int64_t in)>;
+  virtual void setLinearObserver(LinearObserver observer) = 0;
+
+  /// Replaces the values the weight `weight` computes with (same size; e.g.
+  /// a trial quantization of it) and returns the values it had, so that a
+  /// weight's effect on the model is measured without rebuilding it.
+  virtual llvm::Expected<std::vector<float>>
+  exchangeWeight(Value weight, std::vector<float> values) = 0;
 };
 
 } // namespace mlir::microscale::reference

@@ -85,6 +85,55 @@ def ExpandBlocksPass : Pass<"llm-expand-blocks"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Compression
+//===----------------------------------------------------------------------===//
+
+def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Quantize weight matrices to an #llm.quant encoding";
+  let description = [{
+    Replaces the weight matrices of linears (including the attention and
+    MLP projections of blocks), the token embedding and the logits
+    projection by `llm.weight`s with an `#llm.quant` encoding whose storage
+    (packed codes, scales, zero points) the quantization library computes.
+    Users keep their operands: only the weight's encoding changes, so the
+    IR shows exactly which weights changed and how.
+
+    `format` names the default format (`int8`, `q4`, or
+    `q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32]`); `weights`
+    chooses which matrices it applies to (`all` or `linears`); `overrides`
+    are `regex=format` pairs, the first match winning (`float` keeps a
+    weight); a regex matches the whole of the weight's name or of its
+    canonical name, `layers.<L>.<role>` (e.g. `layers.0.down_proj`) inside
+    the decoder layers and the role (`token_embedding`, `logits`) outside,
+    so overrides work whatever the exporter named the weights. A weight shared by several users (tied
+    embedding and logits) is quantized once. Weights already encoded are
+    left alone. A dimension that is not a multiple of the group gets a
+    shorter tail group.
+
+    `method` picks how codes are chosen: `rtn` rounds each weight to the
+    nearest code of its group.
+  }];
+  let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
+  let options = [
+    Option<"format", "format", "std::string", "\"int8\"",
+           "Default weight format (int8, q4, q<bits>_g<group>_[a]sym...)">,
+    Option<"weights", "weights", "std::string", "\"all\"",
+           "Which matrices: all (linears, embedding, logits) or linears">,
+    ListOption<"overrides", "overrides", "std::string",
+               "regex=format pairs on weight names (float keeps a weight)">,
+    Option<"method", "method", "std::string", "\"rtn\"",
+           "How codes are chosen (rtn)">,
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "num-quantized", "Weights quantized">,
+    Statistic<"bytesBefore", "bytes-before", "Storage bytes of those weights "
+              "before">,
+    Statistic<"bytesAfter", "bytes-after", "Storage bytes of those weights "
+              "after">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Debugging
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,57 @@
+//===- Compress.h - compression of a raised model ---------------*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+// What `microscale compile`, `run`, `perplexity` and `eval` do to a raised
+// `llm` module before lowering it, spelled once as options and applied by
+// one function (a pass pipeline on the `llm` dialect).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MICROSCALE_PIPELINES_COMPRESS_H
+#define MICROSCALE_PIPELINES_COMPRESS_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::microscale {
+
+struct CompressionOptions {
+  /// Weight format for the quantized weights ("" = keep float): `int8`,
+  /// `q4` (4-bit, groups of 32, symmetric), or spelled out as
+  /// `q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32]`.
+  std::string quantize;
+  /// Which weights the default format applies to: `all` (linears, the
+  /// embedding and the logits projection) or `linears`.
+  std::string quantizeWeights = "all";
+  /// `regex=format` pairs on weight names; `float` keeps a weight as it is.
+  std::vector<std::string> overrides;
+  /// Quantization method: `rtn`, or calibration-aware methods.
+  std::string method = "rtn";
+  /// Plain text the calibration-aware methods run the float model on.
+  std::string calibrationFile;
+  int64_t calibrationTokens = 8192;
+  /// Mixed precision: a byte budget for all weights or an average width.
+  int64_t weightBudget = 0;
+  double bitsPerWeight = 0;
+  /// Folder the model's relative tokenizer path is resolved against.
+  std::string modelDir;
+
+  bool enabled() const {
+    return !quantize.empty() || weightBudget > 0 || bitsPerWeight > 0;
+  }
+  /// One line for the program's descriptor ("none" when disabled).
+  std::string describe() const;
+};
+
+/// Compresses `module` in place as `options` say. Errors name the flag or
+/// weight at fault.
+llvm::Error compress(ModuleOp module, const CompressionOptions &options);
+
+} // namespace mlir::microscale
+
+#endif // MICROSCALE_PIPELINES_COMPRESS_H
