@@ -127,6 +127,8 @@ void ChildProcess::closePipes() {
   closeFd(streamFd);
 }
 
+void ChildProcess::closeStream() { closeFd(streamFd); }
+
 llvm::Expected<size_t> ChildProcess::readFrom(int fd, void *buffer,
                                               size_t size) {
   char *bytes = static_cast<char *>(buffer);

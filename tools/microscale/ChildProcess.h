@@ -47,6 +47,8 @@ public:
   llvm::Expected<size_t> readStream(void *buffer, size_t size);
   /// Everything left on stdout, up to end of file.
   llvm::Expected<std::string> readAllStdout();
+  /// Closes the stream pipe: the program's next write to it fails.
+  void closeStream();
 
   /// Waits for the program to end. Success only for exit status 0;
   /// otherwise an error naming the program, how it ended and the last line

@@ -44,6 +44,9 @@ public:
   /// The error for a stream that stopped where it should not: the
   /// program's own failure if it failed, else `what`.
   llvm::Error failure(const Twine &what);
+  /// The error for a stream that is not the format: `what`, and the program
+  /// is stopped.
+  llvm::Error malformed(const Twine &what);
 
   int32_t vocab = 0;
   int32_t nextId = 0;
@@ -58,8 +61,19 @@ private:
 };
 
 llvm::Error LogprobStream::failure(const Twine &what) {
+  // A program whose stream ended may still print its summary: reading it
+  // lets it exit as it would, rather than by a broken pipe. Its stream is
+  // closed first, so even a program still writing to it ends.
+  child.closeStream();
+  if (auto ignored = child.readAllStdout(); !ignored)
+    llvm::consumeError(ignored.takeError());
   if (llvm::Error error = child.wait())
     return error;
+  return createStringError(child.name() + " " + what);
+}
+
+llvm::Error LogprobStream::malformed(const Twine &what) {
+  child.kill();
   return createStringError(child.name() + " " + what);
 }
 
@@ -72,7 +86,7 @@ llvm::Error LogprobStream::readHeader() {
     return failure("wrote no log-probability stream");
   std::memcpy(&vocab, header + 4, sizeof vocab);
   if (std::memcmp(header, "MSLP", 4) != 0 || vocab <= 0)
-    return failure("wrote a log-probability stream without its header");
+    return malformed("wrote a log-probability stream without its header");
   row.resize(vocab);
   record.resize(sizeof(int32_t) + vocab * sizeof(float));
   return llvm::Error::success();
@@ -90,8 +104,8 @@ llvm::Expected<bool> LogprobStream::next() {
   std::memcpy(&nextId, record.data(), sizeof nextId);
   std::memcpy(row.data(), record.data() + sizeof nextId, vocab * sizeof(float));
   if (nextId < 0 || nextId >= vocab)
-    return failure("wrote the id " + Twine(nextId) + " at row " + Twine(rows) +
-                   ", outside its vocabulary");
+    return malformed("wrote the id " + Twine(nextId) + " at row " +
+                     Twine(rows) + ", outside its vocabulary");
   nll -= row[nextId];
   ++rows;
   return true;
