@@ -80,24 +80,11 @@ loadTokenizerBlob(ModuleOp module, llm::ModelAttr model,
                   const CompileOptions &options) {
   if (model.getTokenizer().empty())
     return std::vector<uint8_t>();
-  llvm::SmallString<256> path(model.getTokenizer());
-  if (llvm::sys::path::is_relative(path)) {
-    auto dir = module->getAttrOfType<StringAttr>("onnx.model_dir");
-    path = dir ? dir.getValue() : llvm::StringRef(options.modelDir);
-    llvm::sys::path::append(path, model.getTokenizer());
-  }
-  auto blob = buildTokenizerBlob(path);
-  if (!blob)
-    return blob.takeError();
-  // Header field 3 is the vocabulary size (tokenizer.h).
-  uint32_t tokenizerVocab;
-  std::memcpy(&tokenizerVocab, blob->data() + 12, 4);
-  if (tokenizerVocab != model.getVocabSize())
-    return makeError(path + ": the tokenizer has " +
-                     llvm::Twine(tokenizerVocab) +
-                     " tokens but the model's vocabulary is " +
-                     llvm::Twine(model.getVocabSize()));
-  return std::move(*blob);
+  auto dir = module->getAttrOfType<StringAttr>("onnx.model_dir");
+  return buildModelTokenizerBlob(model.getTokenizer(),
+                                 dir ? dir.getValue()
+                                     : llvm::StringRef(options.modelDir),
+                                 model.getVocabSize());
 }
 
 /// Reads the sizes the lowering recorded on the module.

@@ -10,6 +10,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::microscale;
@@ -21,7 +22,9 @@ std::string CompressionOptions::describe() const {
   if (quantizeWeights != "all")
     text += " weights=" + quantizeWeights;
   if (method != "rtn")
-    text += " method=" + method;
+    text += " method=" + method +
+            " calibration=" + llvm::sys::path::filename(calibrationFile).str() +
+            ":" + std::to_string(calibrationTokens);
   for (const std::string &entry : overrides)
     text += " override=" + entry;
   return text;
@@ -49,6 +52,9 @@ llvm::Error mlir::microscale::compress(ModuleOp module,
   quantize.weights = options.quantizeWeights;
   quantize.overrides = options.overrides;
   quantize.method = options.method;
+  quantize.calibration = options.calibrationFile;
+  quantize.calibrationTokens = options.calibrationTokens;
+  quantize.modelDir = options.modelDir;
   pm.addPass(llm::createQuantizeWeightsPass(quantize));
 
   // Diagnostics become the error's text rather than going to stderr.

@@ -137,8 +137,7 @@ private:
   Buffer project(const Buffer &x, int64_t rows, int64_t in, Value weight,
                  int64_t out, Value bias) {
     if (linearObserver)
-      linearObserver(weight, llvm::ArrayRef(x).take_front(rows * in), rows,
-                     in);
+      linearObserver(weight, llvm::ArrayRef(x).take_front(rows * in), rows, in);
     return linear(x, rows, in, *weightOf(weight), out, weightOf(bias));
   }
 
@@ -609,8 +608,7 @@ Buffer InterpreterImpl::evaluate(MLPOp op, ArrayRef<int64_t> tokens) {
   int64_t n = tokens.size(), hidden = lastDim(op.getInput());
   int64_t inner = op.getIntermediateSize();
   Activation kind = op.getActivation();
-  Buffer up =
-      project(x, n, hidden, op.getUpWeight(), inner, op.getUpBias());
+  Buffer up = project(x, n, hidden, op.getUpWeight(), inner, op.getUpBias());
   if (op.isGated()) {
     Buffer gate =
         project(x, n, hidden, op.getGateWeight(), inner, op.getGateBias());

@@ -416,3 +416,23 @@ mlir::microscale::buildTokenizerBlob(StringRef path) {
     return tables.takeError();
   return layout(*tables);
 }
+
+llvm::Expected<std::vector<uint8_t>> mlir::microscale::buildModelTokenizerBlob(
+    StringRef tokenizer, StringRef modelDir, int64_t vocabSize) {
+  llvm::SmallString<256> path(tokenizer);
+  if (llvm::sys::path::is_relative(path)) {
+    path = modelDir;
+    llvm::sys::path::append(path, tokenizer);
+  }
+  auto blob = buildTokenizerBlob(path);
+  if (!blob)
+    return blob.takeError();
+  // Header field 3 is the vocabulary size (tokenizer.h).
+  uint32_t tokenizerVocab;
+  std::memcpy(&tokenizerVocab, blob->data() + 12, 4);
+  if (tokenizerVocab != vocabSize)
+    return makeError(path, "the tokenizer has " + llvm::Twine(tokenizerVocab) +
+                               " tokens but the model's vocabulary is " +
+                               llvm::Twine(vocabSize));
+  return std::move(*blob);
+}

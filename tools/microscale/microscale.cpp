@@ -181,7 +181,9 @@ cl::list<std::string> quantizeOverrides(
     cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
     cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
 cl::opt<std::string>
-    quantizeMethod("quantize-method", cl::desc("Quantization method (rtn)"),
+    quantizeMethod("quantize-method",
+                   cl::desc("Quantization method: rtn, calibrated, or steps "
+                            "awq, clip, gptq, refit joined by +"),
                    cl::init("rtn"), cl::cat(compressionCategory),
                    cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
                    cl::sub(perplexityCmd), cl::sub(evalCmd));

@@ -23,9 +23,8 @@ namespace mlir::microscale {
 
 /// Encodes `text` with the tokenizer `blob` (a leading BOS when `addBos`
 /// and the tokenizer has one).
-llvm::Expected<std::vector<int32_t>> encodeText(llvm::ArrayRef<uint8_t> blob,
-                                                llvm::StringRef text,
-                                                bool addBos);
+llvm::Expected<std::vector<int32_t>>
+encodeText(llvm::ArrayRef<uint8_t> blob, llvm::StringRef text, bool addBos);
 
 } // namespace mlir::microscale
 

@@ -25,6 +25,13 @@ namespace mlir::microscale {
 llvm::Expected<std::vector<uint8_t>>
 buildTokenizerBlob(llvm::StringRef tokenizerPath);
 
+/// The blob of a model's tokenizer: `tokenizer` as the model records it
+/// (relative paths are resolved against `modelDir`), checked to have
+/// `vocabSize` tokens.
+llvm::Expected<std::vector<uint8_t>>
+buildModelTokenizerBlob(llvm::StringRef tokenizer, llvm::StringRef modelDir,
+                        int64_t vocabSize);
+
 } // namespace mlir::microscale
 
 #endif // MICROSCALE_TOKENIZER_TOKENIZERTABLES_H

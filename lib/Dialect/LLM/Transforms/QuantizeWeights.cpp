@@ -11,10 +11,16 @@
 
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/IR/WeightData.h"
+#include "microscale/Dialect/LLM/Transforms/ActivationScaling.h"
+#include "microscale/Dialect/LLM/Transforms/Calibration.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
+#include "microscale/Quant/Calibrated.h"
 #include "microscale/Quant/Quant.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Regex.h"
 
 namespace mlir::microscale::llm {
@@ -57,6 +63,43 @@ struct Override {
   std::optional<quant::Format> format;
 };
 
+/// The calibration-aware steps a method names, in the order they compose.
+struct Method {
+  bool activationScales = false;
+  bool clip = false;
+  bool gptq = false;
+  bool refit = false;
+
+  bool needsCalibration() const {
+    return activationScales || clip || gptq || refit;
+  }
+};
+
+/// `rtn`, `calibrated` (all steps) or steps joined by `+`: `awq`, `clip`,
+/// `gptq`, `refit`.
+std::optional<Method> parseMethod(StringRef text) {
+  Method method;
+  if (text == "rtn")
+    return method;
+  if (text == "calibrated")
+    return Method{true, true, true, true};
+  SmallVector<StringRef> steps;
+  text.split(steps, '+');
+  for (StringRef step : steps) {
+    if (step == "awq")
+      method.activationScales = true;
+    else if (step == "clip")
+      method.clip = true;
+    else if (step == "gptq")
+      method.gptq = true;
+    else if (step == "refit")
+      method.refit = true;
+    else
+      return std::nullopt;
+  }
+  return method;
+}
+
 struct QuantizeWeightsPass
     : public llm::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
   using QuantizeWeightsPassBase::QuantizeWeightsPassBase;
@@ -68,10 +111,25 @@ private:
   /// The format of `weight` (first used as `role`), std::nullopt to keep it.
   std::optional<quant::Format> chooseFormat(WeightOp weight, WeightRole role,
                                             std::optional<int64_t> layer);
-  LogicalResult quantize(WeightOp weight, const quant::Format &format);
+  /// The float values of `weight`, read once and then edited in place.
+  FailureOr<std::vector<float> *> valuesOf(WeightOp weight);
+  /// Runs the float model on the calibration text.
+  FailureOr<std::vector<InputGroup>> calibrate();
+  /// Activation-aware scales for one group, folded into its producer.
+  LogicalResult scaleGroup(InputGroup &group);
+  LogicalResult quantize(WeightOp weight, const quant::Format &format,
+                         const quant::InputStatistics *stats);
+  /// Writes edited dense weights back to the IR.
+  void writeBackDenseWeights();
 
   quant::Format defaultFormat;
+  Method parsedMethod;
   SmallVector<Override> parsedOverrides;
+  /// Every quantizable weight and its format (std::nullopt: kept).
+  llvm::MapVector<Operation *, std::optional<quant::Format>> plan;
+  /// Dense weights whose values an activation scale changed.
+  llvm::SetVector<Operation *> edited;
+  llvm::DenseMap<Operation *, std::vector<float>> values;
 };
 
 LogicalResult QuantizeWeightsPass::parseOptions() {
@@ -85,9 +143,16 @@ LogicalResult QuantizeWeightsPass::parseOptions() {
     return module.emitError("llm-quantize-weights: weights must be 'all' or "
                             "'linears', got '")
            << weights << "'";
-  if (method != "rtn")
+  std::optional<Method> parsedSteps = parseMethod(method);
+  if (!parsedSteps)
     return module.emitError("llm-quantize-weights: unknown method '")
-           << method << "'";
+           << method
+           << "' (expected rtn, calibrated, or awq, clip, gptq, refit "
+              "joined by '+')";
+  parsedMethod = *parsedSteps;
+  if (parsedMethod.needsCalibration() && calibration.empty())
+    return module.emitError("llm-quantize-weights: method '")
+           << method << "' needs calibration text (calibration=FILE)";
   for (const std::string &entry : overrides) {
     auto [regex, name] = StringRef(entry).rsplit('=');
     if (name.empty() && !StringRef(entry).contains('='))
@@ -135,50 +200,194 @@ QuantizeWeightsPass::chooseFormat(WeightOp weight, WeightRole role,
   return defaultFormat;
 }
 
-LogicalResult QuantizeWeightsPass::quantize(WeightOp weight,
-                                            const quant::Format &format) {
+FailureOr<std::vector<float> *> QuantizeWeightsPass::valuesOf(WeightOp weight) {
+  auto it = values.find(weight);
+  if (it != values.end())
+    return &it->second;
+  auto read = readWeightValues(weight);
+  if (!read) {
+    weight.emitOpError(llvm::toString(read.takeError()));
+    return failure();
+  }
+  return &values.try_emplace(weight, std::move(*read)).first->second;
+}
+
+FailureOr<std::vector<InputGroup>> QuantizeWeightsPass::calibrate() {
+  ModuleOp module = getOperation();
+  auto ids =
+      readCalibrationIds(module, calibration, calibrationTokens, modelDir);
+  std::vector<InputGroup> groups = findInputGroups(module);
+  if (ids)
+    if (llvm::Error error =
+            collectInputStatistics(module, *ids, calibrationWindow, groups))
+      return module.emitError("llm-quantize-weights: calibration: ")
+                 << llvm::toString(std::move(error)),
+             failure();
+  if (!ids)
+    return module.emitError("llm-quantize-weights: calibration: ")
+               << llvm::toString(ids.takeError()),
+           failure();
+  return groups;
+}
+
+LogicalResult
+QuantizeWeightsPass::quantize(WeightOp weight, const quant::Format &format,
+                              const quant::InputStatistics *stats) {
   RankedTensorType type = weight.getType();
   if (type.getRank() != 2 || !type.hasStaticShape())
     return weight.emitOpError("cannot quantize '")
            << weight.getName() << "': not a static 2-D matrix (" << type << ")";
-  auto values = readWeightValues(weight);
-  if (!values)
-    return weight.emitOpError(llvm::toString(values.takeError()));
+  FailureOr<std::vector<float> *> weightValues = valuesOf(weight);
+  if (failed(weightValues))
+    return failure();
   int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-  quant::QuantizedMatrix matrix =
-      quant::quantizeRoundToNearest(*values, rows, cols, format);
+  quant::QuantizedMatrix matrix;
+  if (stats && parsedMethod.needsCalibration()) {
+    quant::CalibratedOptions options;
+    options.clipSearch = parsedMethod.clip;
+    options.gptq = parsedMethod.gptq;
+    options.refitScales = parsedMethod.refit;
+    matrix = quant::quantizeCalibrated(**weightValues, rows, cols, format,
+                                       *stats, options);
+  } else {
+    matrix = quant::quantizeRoundToNearest(**weightValues, rows, cols, format);
+  }
   OpBuilder builder(weight);
   WeightOp quantized = createQuantizedWeight(builder, weight.getLoc(),
                                              weight.getName(), type, matrix);
   bytesBefore += weight.getStorageBytes();
   bytesAfter += quantized.getStorageBytes();
   ++numQuantized;
+  values.erase(weight);
   weight.replaceAllUsesWith(quantized.getResult());
   weight.erase();
   return success();
+}
+
+LogicalResult QuantizeWeightsPass::scaleGroup(InputGroup &group) {
+  std::optional<FoldTarget> target = findFoldTarget(group);
+  if (!target || group.stats.tokens == 0)
+    return success();
+  // The search weighs the matrices that get quantized; the others are
+  // scaled too, which is exact.
+  SmallVector<quant::SharedInputLinear> linears;
+  for (WeightOp weight : group.weights) {
+    FailureOr<std::vector<float> *> weightValues = valuesOf(weight);
+    if (failed(weightValues))
+      return failure();
+    if (std::optional<quant::Format> chosen = plan.lookup(weight))
+      linears.push_back(
+          {**weightValues, weight.getType().getDimSize(0), *chosen});
+  }
+  if (linears.empty())
+    return success();
+  // Query heads sharing a kv head read one value row: average their channel
+  // magnitudes so that the scales, meanAbs^alpha, are equal across them.
+  quant::InputStatistics searchStats = group.stats;
+  if (target->headDim != 0) {
+    std::vector<double> sums(group.stats.cols, 0.0);
+    for (int64_t c = 0; c < group.stats.cols; ++c)
+      sums[target->targetChannel(c)] += group.stats.meanAbs[c];
+    for (int64_t c = 0; c < group.stats.cols; ++c)
+      searchStats.meanAbs[c] =
+          sums[target->targetChannel(c)] / target->queriesPerKvHead;
+  }
+  std::vector<float> scales =
+      quant::searchActivationScales(linears, searchStats);
+  if (llvm::all_of(scales, [](float s) { return s == 1.0f; }))
+    return success();
+
+  for (WeightOp weight : group.weights) {
+    std::vector<float> &w = *valuesOf(weight).value();
+    w = quant::scaleWeights(w, weight.getType().getDimSize(0), scales);
+    edited.insert(weight);
+  }
+  // The producer divides by s: elementwise for vectors, per row for
+  // matrices (a row of `cols` values per target channel).
+  auto divide = [&](WeightOp weight, int64_t rowLength) -> LogicalResult {
+    FailureOr<std::vector<float> *> read = valuesOf(weight);
+    if (failed(read))
+      return failure();
+    std::vector<float> &v = **read;
+    std::vector<bool> done(v.size() / rowLength, false);
+    for (int64_t c = 0; c < group.stats.cols; ++c) {
+      int64_t row = target->targetChannel(c);
+      if (done[row])
+        continue;
+      done[row] = true;
+      for (int64_t i = 0; i < rowLength; ++i)
+        v[row * rowLength + i] /= scales[c];
+    }
+    edited.insert(weight);
+    return success();
+  };
+  for (WeightOp vector : target->vectors)
+    if (failed(divide(vector, 1)))
+      return failure();
+  for (WeightOp matrix : target->rowMatrices)
+    if (failed(divide(matrix, matrix.getType().getDimSize(1))))
+      return failure();
+  group.stats = quant::scaleStatistics(group.stats, scales);
+  return success();
+}
+
+void QuantizeWeightsPass::writeBackDenseWeights() {
+  for (Operation *op : edited) {
+    auto it = values.find(op);
+    if (it == values.end())
+      continue; // Quantized from its edited values already.
+    auto weight = cast<WeightOp>(op);
+    RankedTensorType type = weight.getType();
+    OpBuilder builder(weight);
+    auto denseType =
+        RankedTensorType::get(type.getShape(), builder.getF32Type());
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(reinterpret_cast<const char *>(it->second.data()),
+                       it->second.size() * sizeof(float)),
+        /*align=*/64);
+    auto value = DenseResourceElementsAttr::get(
+        denseType, (weight.getName() + ".scaled").str(), std::move(blob));
+    auto replacement = builder.create<WeightOp>(weight.getLoc(), denseType,
+                                                weight.getName(), value);
+    weight.replaceAllUsesWith(replacement.getResult());
+    weight.erase();
+  }
 }
 
 void QuantizeWeightsPass::runOnOperation() {
   if (failed(parseOptions()))
     return signalPassFailure();
   // Each weight once, in the order its first quantizable use appears.
-  llvm::MapVector<Operation *, std::pair<WeightRole, std::optional<int64_t>>>
-      found;
   for (WeightRef ref : findWeights(getOperation(), {}, std::nullopt)) {
     if (!isQuantizableRole(ref.use.role))
       continue;
     WeightOp weight = getWeightOp(ref.use);
-    if (!weight || weight.getEncoding())
+    if (!weight || weight.getEncoding() || plan.count(weight))
       continue;
-    found.insert({weight, {ref.use.role, ref.user.getWeightLayer()}});
+    plan.insert({weight, chooseFormat(weight, ref.use.role,
+                                      ref.user.getWeightLayer())});
   }
-  for (auto [op, use] : found) {
+
+  std::vector<InputGroup> groups;
+  llvm::DenseMap<Operation *, const quant::InputStatistics *> statsOf;
+  if (parsedMethod.needsCalibration()) {
+    FailureOr<std::vector<InputGroup>> calibrated = calibrate();
+    if (failed(calibrated))
+      return signalPassFailure();
+    groups = std::move(*calibrated);
+    for (InputGroup &group : groups) {
+      if (parsedMethod.activationScales && failed(scaleGroup(group)))
+        return signalPassFailure();
+      for (WeightOp weight : group.weights)
+        statsOf.try_emplace(weight, &group.stats);
+    }
+  }
+  for (auto [op, chosen] : plan) {
     auto weight = cast<WeightOp>(op);
-    std::optional<quant::Format> chosen =
-        chooseFormat(weight, use.first, use.second);
-    if (chosen && failed(quantize(weight, *chosen)))
+    if (chosen && failed(quantize(weight, *chosen, statsOf.lookup(weight))))
       return signalPassFailure();
   }
+  writeBackDenseWeights();
 }
 
 } // namespace

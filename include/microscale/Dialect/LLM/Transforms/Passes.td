@@ -111,7 +111,17 @@ def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
     shorter tail group.
 
     `method` picks how codes are chosen: `rtn` rounds each weight to the
-    nearest code of its group.
+    nearest code of its group. The calibration-aware steps run the float
+    model on `calibration` text (its first `calibration-tokens` tokens, in
+    windows of `calibration-window`) on the reference interpreter to
+    measure each matrix's input, and minimize each matrix's output error on
+    it; they compose in this order, joined by `+`:
+    - `awq`: activation-aware per-input-channel scales, folded exactly into
+      the norm, value projection or up projection that produces the input;
+    - `clip`: a per-group clipping search;
+    - `gptq`: error-compensating rounding with activation order;
+    - `refit`: least-squares scales for the chosen codes.
+    `calibrated` is all four.
   }];
   let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
   let options = [
@@ -122,7 +132,16 @@ def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
     ListOption<"overrides", "overrides", "std::string",
                "regex=format pairs on weight names (float keeps a weight)">,
     Option<"method", "method", "std::string", "\"rtn\"",
-           "How codes are chosen (rtn)">,
+           "How codes are chosen: rtn, calibrated, or awq+clip+gptq+refit "
+           "steps">,
+    Option<"calibration", "calibration", "std::string", "\"\"",
+           "Plain text file the calibration-aware steps run the model on">,
+    Option<"calibrationTokens", "calibration-tokens", "int64_t", "8192",
+           "Tokens of calibration text to use">,
+    Option<"calibrationWindow", "calibration-window", "int64_t", "256",
+           "Tokens per calibration window (each from an empty KV cache)">,
+    Option<"modelDir", "model-dir", "std::string", "\"\"",
+           "Folder a relative tokenizer path is resolved against">,
   ];
   let statistics = [
     Statistic<"numQuantized", "num-quantized", "Weights quantized">,
