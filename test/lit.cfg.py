@@ -44,7 +44,7 @@ if shutil.which("node") and os.path.isfile(
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
 # Programs the build compiles once for all end-to-end tests (test/CMakeLists).
-for name in ("stories", "optimum", "gpt2", "s15"):
+for name in ("stories", "stories_int8", "stories_q4", "optimum", "gpt2", "s15"):
     config.substitutions.append(
         ("%" + name + "_program", os.path.join(config.microscale_programs_dir, name)))
 

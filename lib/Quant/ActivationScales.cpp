@@ -109,13 +109,30 @@ std::vector<float> mlir::microscale::quant::searchActivationScales(
   assert(llvm::all_of(linears, [&](const SharedInputLinear &linear) {
     return static_cast<int64_t>(linear.weights.size()) == linear.rows * cols;
   }));
+  // The rows scored: all, or an even spread of `maxScoredRows`.
+  std::vector<std::vector<float>> sampled;
+  sampled.reserve(linears.size());
+  std::vector<SharedInputLinear> scored(linears.begin(), linears.end());
+  for (SharedInputLinear &linear : scored) {
+    int64_t keep = options.maxScoredRows;
+    if (keep <= 0 || linear.rows <= keep)
+      continue;
+    std::vector<float> &rows = sampled.emplace_back(keep * cols);
+    for (int64_t k = 0; k < keep; ++k) {
+      int64_t r = k * linear.rows / keep;
+      std::copy_n(linear.weights.begin() + r * cols, cols,
+                  rows.begin() + k * cols);
+    }
+    linear.weights = rows;
+    linear.rows = keep;
+  }
   // alpha = 0 is plain round-to-nearest: the baseline any scale must beat.
-  double bestError = scaledRoundingError(linears, stats, best);
+  double bestError = scaledRoundingError(scored, stats, best);
   int steps = std::max(1, options.steps);
   for (int k = 1; k <= steps; ++k) {
     std::vector<float> scales =
         scalesForExponent(stats.meanAbs, static_cast<double>(k) / steps);
-    double error = scaledRoundingError(linears, stats, scales);
+    double error = scaledRoundingError(scored, stats, scales);
     // A scale that overflows the format's scales shows up as a non-finite
     // error and is never chosen.
     if (std::isfinite(error) && error < bestError) {

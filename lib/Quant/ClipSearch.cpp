@@ -51,6 +51,16 @@ QuantizedMatrix mlir::microscale::quant::quantizeWithGroupParams(
   return result;
 }
 
+std::vector<GroupParams>
+mlir::microscale::quant::allGroupParams(const QuantizedMatrix &matrix) {
+  const int64_t groups = matrix.format.numGroups(matrix.cols);
+  std::vector<GroupParams> params(matrix.rows * groups);
+  for (int64_t r = 0; r < matrix.rows; ++r)
+    for (int64_t g = 0; g < groups; ++g)
+      params[r * groups + g] = groupParams(matrix, r, g);
+  return params;
+}
+
 namespace {
 
 /// The search state of one row: its current rounding error d = w - q and,
@@ -180,14 +190,19 @@ void RowClipSearch::searchGroup(int64_t begin, int64_t end, int window,
   if (format.symmetric || !options.separateEnds)
     return;
   // Coordinate search from the best so far: first the maximum's ratio,
-  // then the minimum's.
+  // then the minimum's, near the shared ratio (the ends rarely want to be
+  // far apart, and the whole grid for both would triple the search).
+  auto near = [&](int center) {
+    int reach = window > 0 ? window : std::max(1, options.endsWindow);
+    return std::make_pair(center - reach, center + reach);
+  };
   Ratios from = best.ratios;
-  std::tie(first, stop) = range(from.high);
+  std::tie(first, stop) = near(from.high);
   scan(
       begin, end, first, stop,
       [&](int k) { return Ratios{from.shared, from.low, k}; }, best, scratch);
   from = best.ratios;
-  std::tie(first, stop) = range(from.low);
+  std::tie(first, stop) = near(from.low);
   scan(
       begin, end, first, stop,
       [&](int k) { return Ratios{from.shared, k, from.high}; }, best, scratch);

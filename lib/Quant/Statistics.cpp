@@ -25,6 +25,8 @@ void mlir::microscale::quant::accumulateStatistics(InputStatistics &stats,
     stats.hessian.assign(cols * cols, 0.0);
   if (stats.meanAbs.empty())
     stats.meanAbs.assign(cols, 0.0);
+  assert(static_cast<int64_t>(stats.hessian.size()) == cols * cols &&
+         static_cast<int64_t>(stats.meanAbs.size()) == cols);
   // meanAbs is kept as a mean: rescale the old sum, add, divide again.
   int64_t total = stats.tokens + tokens;
   if (total == 0)

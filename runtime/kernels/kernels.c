@@ -20,10 +20,30 @@
 
 const ms_kernel_isa ms_kernel_isas[] = {
 #if defined(__x86_64__)
-    {"avx512f", ms_x86_64_has_avx512f, ms_linear_channel_avx512f},
-    {"avx2+fma", ms_x86_64_has_avx2_fma, ms_linear_channel_avx2_fma},
+    {"avx512f",
+     ms_x86_64_has_avx512f,
+     ms_linear_channel_avx512f,
+     {[2] = ms_linear_quant_q_avx512f,
+      [3] = ms_linear_quant_q_avx512f,
+      [4] = ms_linear_quant_q4_avx512f,
+      [5] = ms_linear_quant_q_avx512f,
+      [6] = ms_linear_quant_q_avx512f,
+      [7] = ms_linear_quant_q_avx512f,
+      [8] = ms_linear_quant_q8_avx512f},
+     16},
+    {"avx2+fma",
+     ms_x86_64_has_avx2_fma,
+     ms_linear_channel_avx2_fma,
+     {[2] = ms_linear_quant_q_avx2_fma,
+      [3] = ms_linear_quant_q_avx2_fma,
+      [4] = ms_linear_quant_q4_avx2_fma,
+      [5] = ms_linear_quant_q_avx2_fma,
+      [6] = ms_linear_quant_q_avx2_fma,
+      [7] = ms_linear_quant_q_avx2_fma,
+      [8] = ms_linear_quant_q8_avx2_fma},
+     8},
 #endif
-    {"portable", 0, ms_linear_channel_portable},
+    {"portable", 0, ms_linear_channel_portable, {0}, 1},
 };
 const int ms_kernel_isa_count =
     (int)(sizeof ms_kernel_isas / sizeof ms_kernel_isas[0]);

@@ -30,11 +30,36 @@ typedef void (*ms_linear_channel_fn)(const float *x, int64_t rows, int64_t in,
                                      const float *w, float bias, float *y,
                                      int64_t y_stride);
 
+/* A weight-only quantized [out, in] matrix in the storage of kernels.def
+ * (`#llm.quant`): bit-stream rows of `row_bytes` bytes, half-float scales
+ * and optional zero points per [row, group]. `group` is at most `in`. */
+typedef struct ms_quant_matrix {
+  const uint8_t *w;
+  const uint16_t *scales;
+  const uint8_t *zero_points; /* NULL: symmetric, signed codes */
+  int64_t in, group, groups, row_bytes;
+  int bits;
+} ms_quant_matrix;
+
+/* Output channels [begin, end) of a quantized linear layer for `rows`
+ * tokens: y[r * y_stride + o] = sum_i x[r * in + i] * dequant(w)[o, i]
+ * (+ bias[o] when bias is not NULL). */
+typedef void (*ms_linear_quant_fn)(const float *x, int64_t rows,
+                                   const ms_quant_matrix *m, int64_t begin,
+                                   int64_t end, const float *bias, float *y,
+                                   int64_t y_stride);
+
 typedef struct ms_kernel_isa {
   const char *name;
   /* Whether this CPU (and its OS) can run the kernels; NULL: always. */
   int (*available)(void);
   ms_linear_channel_fn linear_channel;
+  /* Quantized linears by code width (index: bits, 2..8); NULL where the
+   * ISA has none, and then the portable kernel runs. They need groups
+   * that start on a `quant_block` boundary: group % quant_block == 0, or a
+   * single group per row. */
+  ms_linear_quant_fn linear_quant[9];
+  int64_t quant_block;
 } ms_kernel_isa;
 
 /* The ISAs built into this runtime, widest first; the portable one last. */
@@ -70,6 +95,33 @@ void ms_linear_channel_portable(const float *x, int64_t rows, int64_t in,
                                 const float *w, float bias, float *y,
                                 int64_t y_stride);
 
+/* The portable quantized linear, any width in [2, 8] and any group: the
+ * kernel of targets without a vector one, and the fallback of the others. */
+void ms_linear_quant_portable(const float *x, int64_t rows,
+                              const ms_quant_matrix *m, int64_t begin,
+                              int64_t end, const float *bias, float *y,
+                              int64_t y_stride);
+
+/* IEEE half float to float, exactly (subnormals, infinities and NaNs
+ * included), without a hardware instruction. */
+static inline float ms_half_to_float(uint16_t half) {
+  uint32_t sign = (uint32_t)(half & 0x8000) << 16;
+  uint32_t exponent = (half >> 10) & 0x1f, mantissa = half & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0) {
+    /* Zero or subnormal: mantissa * 2^-24, exact in float. */
+    float magnitude = (float)mantissa * (1.0f / 16777216.0f);
+    return sign ? -magnitude : magnitude;
+  }
+  if (exponent == 31)
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  else
+    bits = sign | ((exponent - 15 + 127) << 23) | (mantissa << 13);
+  float value;
+  __builtin_memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
 #if defined(__x86_64__)
 int ms_x86_64_has_avx2_fma(void);
 int ms_x86_64_has_avx512f(void);
@@ -79,6 +131,30 @@ void ms_linear_channel_avx2_fma(const float *x, int64_t rows, int64_t in,
 void ms_linear_channel_avx512f(const float *x, int64_t rows, int64_t in,
                                const float *w, float bias, float *y,
                                int64_t y_stride);
+void ms_linear_quant_q_avx2_fma(const float *x, int64_t rows,
+                                const ms_quant_matrix *m, int64_t begin,
+                                int64_t end, const float *bias, float *y,
+                                int64_t y_stride);
+void ms_linear_quant_q8_avx2_fma(const float *x, int64_t rows,
+                                 const ms_quant_matrix *m, int64_t begin,
+                                 int64_t end, const float *bias, float *y,
+                                 int64_t y_stride);
+void ms_linear_quant_q4_avx2_fma(const float *x, int64_t rows,
+                                 const ms_quant_matrix *m, int64_t begin,
+                                 int64_t end, const float *bias, float *y,
+                                 int64_t y_stride);
+void ms_linear_quant_q_avx512f(const float *x, int64_t rows,
+                               const ms_quant_matrix *m, int64_t begin,
+                               int64_t end, const float *bias, float *y,
+                               int64_t y_stride);
+void ms_linear_quant_q8_avx512f(const float *x, int64_t rows,
+                                const ms_quant_matrix *m, int64_t begin,
+                                int64_t end, const float *bias, float *y,
+                                int64_t y_stride);
+void ms_linear_quant_q4_avx512f(const float *x, int64_t rows,
+                                const ms_quant_matrix *m, int64_t begin,
+                                int64_t end, const float *bias, float *y,
+                                int64_t y_stride);
 #endif
 
 #ifdef __cplusplus

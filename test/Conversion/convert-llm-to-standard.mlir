@@ -397,3 +397,149 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
     return %l : tensor<?x?x16xf32>
   }
 }
+
+// -----
+
+// A quantized (int8, one scale per row) embedding table tied to the logits:
+// one read-only global for the codes and one for the f16 scales, shared by
+// both uses and counted once (128 + 32 bytes). The lookup dequantizes one
+// row per token through the runtime kernel; the logits projection is a
+// kernel.linear with the scales and the kernel-level encoding (the whole
+// row is one group of 8).
+// CHECK:       module attributes {{{.*}}ms.weight_bytes = 160 : i64}
+// CHECK:       memref.global "private" constant @ms_w_0 : memref<128xi8> = dense_resource<emb_q> {alignment = 64 : i64}
+// CHECK:       memref.global "private" constant @ms_w_0_scales : memref<16xf16> = dense_resource<emb_s> {alignment = 64 : i64}
+// CHECK-NOT:   @ms_w_1
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK:         %[[CODES:.*]] = memref.get_global @ms_w_0 : memref<128xi8>
+// CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
+// CHECK:         %[[SCALES:.*]] = memref.get_global @ms_w_0_scales : memref<16xf16>
+// CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[N]]
+// CHECK:           %[[ID:.*]] = memref.load %[[TOKENS]][%[[R]]] : memref<4xi32>
+// CHECK:           %[[ROW:.*]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK:           kernel.dequantize_row %[[CODES]], %[[SCALES]] row %[[ROW]] into %[[X]] row %[[R]] {in_features = 8 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>} : memref<128xi8>, memref<16xf16> into memref<32xf32>
+// CHECK:         kernel.attention
+// CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
+// CHECK:         %[[LOGIT_SCALES:.*]] = memref.get_global @ms_w_0_scales : memref<16xf16>
+// CHECK:         kernel.linear %[[X]], %[[CODES]] scales %[[LOGIT_SCALES]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>} : memref<32xf32>, memref<128xi8>, memref<16xf16> into memref<64xf32>
+// CHECK-NOT:     memref.load %[[CODES]]
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32, #llm.quant<bits = 8, symmetric = true, scale = f16>> = dense_resource<emb_q> : tensor<16x8xi8> scales dense_resource<emb_s> : tensor<16x1xf16>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32, #llm.quant<bits = 8, symmetric = true, scale = f16>>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %x, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32, #llm.quant<bits = 8, symmetric = true, scale = f16>>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      emb_q: "0x0400000025303B46515C67727D88939EA9B4BFCAD5E0EBF6010C17222D38434E59646F7A85909BA6B1BCC7D2DDE8F3FE09141F2A35404B56616C77828D98A3AEB9C4CFDAE5F0FB06111C27323D48535E69747F8A95A0ABB6C1CCD7E2EDF8030E19242F3A45505B66717C87929DA8B3BEC9D4DFEAF5000B16212C37424D58636E79848F9A",
+      emb_s: "0x020000001F211F25AE271F29662AAE2B7B2C1F2DC32D662E0A2FAE2F29307B30CD301F31"
+    }
+  }
+#-}
+
+// -----
+
+// A 4-bit asymmetric projection (groups of 4) with a dense bias, and an
+// 8-bit asymmetric untied logits weight with a bias: codes, scales and zero
+// points each a global; the storage bytes are counted (512 + 80 + 32 + 176
+// + 64).
+// CHECK:       module attributes {{{.*}}ms.weight_bytes = 864 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1 : memref<32xi8> = dense_resource<w_q> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1_scales : memref<16xf16> = dense_resource<w_s> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1_zero_points : memref<16xi8> = dense_resource<w_z> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_3 : memref<128xi8> = dense_resource<head_q> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_3_scales : memref<16xf16> = dense_resource<head_s> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_3_zero_points : memref<16xi8> = dense_resource<head_z> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         %[[W:.*]] = memref.get_global @ms_w_1 : memref<32xi8>
+// CHECK:         %[[B:.*]] = memref.get_global @ms_w_2 : memref<8xf32>
+// CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_3 : memref<128xi8>
+// CHECK:         %[[HEAD_BIAS:.*]] = memref.get_global @ms_w_4 : memref<16xf32>
+// CHECK:         %[[W_SCALES:.*]] = memref.get_global @ms_w_1_scales : memref<16xf16>
+// CHECK:         %[[W_ZERO_POINTS:.*]] = memref.get_global @ms_w_1_zero_points : memref<16xi8>
+// CHECK:         kernel.linear %{{.*}}, %[[W]] scales %[[W_SCALES]] zero_points %[[W_ZERO_POINTS]] bias %[[B]] into %{{.*}} {in_features = 8 : i64, out_features = 8 : i64, weight_encoding = #kernel.quant<bits = 4, group = 4>} : memref<32xf32>, memref<32xi8>, memref<16xf16>, memref<16xi8>, memref<8xf32> into memref<32xf32>
+// CHECK:         kernel.attention
+// CHECK:         %[[HEAD_SCALES:.*]] = memref.get_global @ms_w_3_scales : memref<16xf16>
+// CHECK:         %[[HEAD_ZERO_POINTS:.*]] = memref.get_global @ms_w_3_zero_points : memref<16xi8>
+// CHECK:         kernel.linear %{{.*}}, %[[HEAD]] scales %[[HEAD_SCALES]] zero_points %[[HEAD_ZERO_POINTS]] bias %[[HEAD_BIAS]] into %{{.*}} {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>} : memref<32xf32>, memref<128xi8>, memref<16xf16>, memref<16xi8>, memref<16xf32> into memref<64xf32>
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %w = llm.weight "w" : tensor<8x8xf32, #llm.quant<bits = 4, group = 4, symmetric = false, scale = f16>> = dense_resource<w_q> : tensor<8x4xi8> scales dense_resource<w_s> : tensor<8x2xf16> zero_points dense_resource<w_z> : tensor<8x2xi8>
+    %b = llm.weight "b" : tensor<8xf32> = dense<0.2> : tensor<8xf32>
+    %head = llm.weight "head" : tensor<16x8xf32, #llm.quant<bits = 8, symmetric = false, scale = f16>> = dense_resource<head_q> : tensor<16x8xi8> scales dense_resource<head_s> : tensor<16x1xf16> zero_points dense_resource<head_z> : tensor<16x1xi8>
+    %head_bias = llm.weight "head_bias" : tensor<16xf32> = dense<0.4> : tensor<16xf32>
+    %x0 = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %x = llm.linear %x0, %w, %b : (tensor<?x?x8xf32>, tensor<8x8xf32, #llm.quant<bits = 4, group = 4, symmetric = false, scale = f16>>, tensor<8xf32>) -> tensor<?x?x8xf32>
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %x, %head, %head_bias : (tensor<?x?x8xf32>, tensor<16x8xf32, #llm.quant<bits = 8, symmetric = false, scale = f16>>, tensor<16xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w_q: "0x040000004A55606B76818C97A2ADB8C3CED9E4EFFA05101B26313C47525D68737E89949F",
+      w_s: "0x02000000662A662A662A662A662A662A662A662A662A662A662A662A662A662A662A662A",
+      w_z: "0x0400000008080808080808080808080808080808",
+      head_q: "0x040000006F7A85909BA6B1BCC7D2DDE8F3FE09141F2A35404B56616C77828D98A3AEB9C4CFDAE5F0FB06111C27323D48535E69747F8A95A0ABB6C1CCD7E2EDF8030E19242F3A45505B66717C87929DA8B3BEC9D4DFEAF5000B16212C37424D58636E79848F9AA5B0BBC6D1DCE7F2FD08131E29343F4A55606B76818C97A2ADB8C3CED9E4",
+      head_s: "0x020000001F251F251F251F251F251F251F251F251F251F251F251F251F251F251F251F25",
+      head_z: "0x0400000080808080808080808080808080808080"
+    }
+  }
+#-}
+
+// -----
+
+// A gated MLP with three quantized projections: 4-bit per row (group 0 is
+// the row, 8 features), 8-bit in groups of 8, and a 3-bit down projection
+// whose 12 inputs are a group of 8 plus a tail group of 4 (5 bytes a row).
+// CHECK:       module attributes {{{.*}}ms.weight_bytes = 776 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1 : memref<48xi8> = dense_resource<up_q>
+// CHECK-DAG:   memref.global "private" constant @ms_w_2 : memref<96xi8> = dense_resource<gate_q>
+// CHECK-DAG:   memref.global "private" constant @ms_w_3 : memref<40xi8> = dense_resource<down_q>
+// CHECK-DAG:   memref.global "private" constant @ms_w_3_scales : memref<16xf16> = dense_resource<down_s>
+// CHECK-NOT:   zero_points
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         %[[UPW:.*]] = memref.get_global @ms_w_1 : memref<48xi8>
+// CHECK:         %[[GATEW:.*]] = memref.get_global @ms_w_2 : memref<96xi8>
+// CHECK:         %[[DOWNW:.*]] = memref.get_global @ms_w_3 : memref<40xi8>
+// CHECK:         %[[UP:.*]] = memref.alloc() : memref<48xf32>
+// CHECK:         %[[UP_SCALES:.*]] = memref.get_global @ms_w_1_scales : memref<12xf16>
+// CHECK:         kernel.linear %{{.*}}, %[[UPW]] scales %[[UP_SCALES]] into %[[UP]] rows %{{.*}} {in_features = 8 : i64, out_features = 12 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>}
+// CHECK:         %[[GATE_SCALES:.*]] = memref.get_global @ms_w_2_scales : memref<12xf16>
+// CHECK:         kernel.linear %{{.*}}, %[[GATEW]] scales %[[GATE_SCALES]] into %{{.*}} {in_features = 8 : i64, out_features = 12 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>}
+// CHECK:         math.exp
+// CHECK:         %[[DOWN_SCALES:.*]] = memref.get_global @ms_w_3_scales : memref<16xf16>
+// CHECK:         kernel.linear %[[UP]], %[[DOWNW]] scales %[[DOWN_SCALES]] into %{{.*}} {in_features = 12 : i64, out_features = 8 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<48xf32>, memref<40xi8>, memref<16xf16> into memref<32xf32>
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %up = llm.weight "up" : tensor<12x8xf32, #llm.quant<bits = 4, symmetric = true, scale = f16>> = dense_resource<up_q> : tensor<12x4xi8> scales dense_resource<up_s> : tensor<12x1xf16>
+    %gate = llm.weight "gate" : tensor<12x8xf32, #llm.quant<bits = 8, group = 8, symmetric = true, scale = f16>> = dense_resource<gate_q> : tensor<12x8xi8> scales dense_resource<gate_s> : tensor<12x1xf16>
+    %down = llm.weight "down" : tensor<8x12xf32, #llm.quant<bits = 3, group = 8, symmetric = true, scale = f16>> = dense_resource<down_q> : tensor<8x5xi8> scales dense_resource<down_s> : tensor<8x2xf16>
+    %x = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %m = llm.mlp %x up %up gate %gate down %down {activation = #llm<activation silu>} : (tensor<?x?x8xf32>, tensor<12x8xf32, #llm.quant<bits = 4, symmetric = true, scale = f16>>, tensor<12x8xf32, #llm.quant<bits = 8, group = 8, symmetric = true, scale = f16>>, tensor<8x12xf32, #llm.quant<bits = 3, group = 8, symmetric = true, scale = f16>>) -> tensor<?x?x8xf32>
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      up_q: "0x04000000949FAAB5C0CBD6E1ECF7020D18232E39444F5A65707B86919CA7B2BDC8D3DEE9F4FF0A15202B36414C57626D78838E99",
+      up_s: "0x02000000662E662E662E662E662E662E662E662E662E662E662E662E",
+      gate_q: "0x04000000B9C4CFDAE5F0FB06111C27323D48535E69747F8A95A0ABB6C1CCD7E2EDF8030E19242F3A45505B66717C87929DA8B3BEC9D4DFEAF5000B16212C37424D58636E79848F9AA5B0BBC6D1DCE7F2FD08131E29343F4A55606B76818C97A2ADB8C3CE",
+      gate_s: "0x020000001F211F211F211F211F211F211F211F211F211F211F211F21",
+      down_q: "0x04000000DEE9F4FF0A15202B36414C57626D78838E99A4AFBAC5D0DBE6F1FC07121D28333E49545F6A75808B",
+      down_s: "0x020000000034003400340034003400340034003400340034003400340034003400340034"
+    }
+  }
+#-}

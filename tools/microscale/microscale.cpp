@@ -342,9 +342,9 @@ void printSummary(ModuleOp module, llvm::raw_ostream &os) {
       name += "(" + node.getOpType().str() + ")";
     ++counts[name];
     if (auto weight = dyn_cast<llm::WeightOp>(op)) {
-      auto type = weight.getType();
-      weightBytes +=
-          type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+      // What the weight costs in the program: its storage (packed codes,
+      // scales, ...), not its logical f32 size.
+      weightBytes += weight.getStorageBytes();
       ++weightCount;
     }
   });

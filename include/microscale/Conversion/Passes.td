@@ -31,18 +31,25 @@ def ConvertLLMToStandardPass
     a flat `memref<(max_tokens * F) x f32>` (`n`, the number of tokens of
     this call, is the only dynamic quantity), the token ids to the
     `memref<max_tokens x i32>` argument, and a weight tensor to its storage
-    by its encoding (today: dense, the flat tensor); a new weight encoding is
-    a case in `convertWeightType`.
+    by its encoding (dense: the flat tensor; `#llm.quant`: the flat packed
+    codes); a new weight encoding is a case in `convertWeightType`.
 
     Every activation and scratch buffer is a `memref.alloc` and each layer's
     KV cache (`max-context` positions) an uninitialized mutable
     `memref.global`; `microscale-plan-memory` then places them all in one
     arena. Weights become constant globals holding the original resource
-    blobs (no copy). Elementwise work is generated as loops fused per op:
+    blobs (no copy): `ms_w_<i>` for the values or packed codes and, for a
+    `#llm.quant` weight, `ms_w_<i>_scales` (f16, the kernels' format; other
+    scale types are an error naming the weight) and, when asymmetric,
+    `ms_w_<i>_zero_points`. Kernel ops on a quantized weight take these as
+    operands with a `#kernel.quant` encoding (bits and group size in
+    features); a quantized embedding table is read one
+    `kernel.dequantize_row` per token. Elementwise work is generated as loops fused per op:
     norms in one pass per row, RoPE in place of a copy, the MLP activation
     fused with the gating product, residual adds.
 
-    The module records `ms.weight_bytes`, `ms.max_tokens` and
+    The module records `ms.weight_bytes` (the weights' storage bytes, each
+    weight once, however many ops use it), `ms.max_tokens` and
     `ms.max_context` for the emitter.
   }];
   let dependentDialects = [
@@ -108,7 +115,10 @@ def ConvertKernelToCallsPass
   let description = [{
     Each `kernel` op becomes a `func.call` to the runtime symbol that the
     kernel table lists for the op, its element type, its weight's element
-    type and its weight encoding. The table is generated from
+    type and its weight encoding (`#kernel.quant<bits = B>` looks up the
+    encoding `quantB`, then the any-width `quant`, and passes `bits`,
+    `group`, the scales and the zero points, null when absent). The table
+    is generated from
     `runtime/include/microscale/kernels.def`, the same file runtime.h
     declares the C functions from, so the two cannot disagree. Buffers are
     passed as pointers, sizes as explicit `i64` (the ABI's `int64_t`, also

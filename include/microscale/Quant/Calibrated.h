@@ -85,10 +85,12 @@ double outputError(llvm::ArrayRef<float> weights,
 
 /// Round-to-nearest of `weights` with given group parameters ([rows,
 /// groups], e.g. from `searchClipping`), in the storage of `Quant.h`.
+/// (`allGroupParams` reads them back from a matrix.)
 QuantizedMatrix quantizeWithGroupParams(llvm::ArrayRef<float> weights,
                                         int64_t rows, int64_t cols,
                                         const Format &format,
                                         llvm::ArrayRef<GroupParams> params);
+std::vector<GroupParams> allGroupParams(const QuantizedMatrix &matrix);
 
 //===----------------------------------------------------------------------===//
 // Clip search
@@ -99,8 +101,10 @@ struct ClipSearchOptions {
   int steps = 20;
   float minRatio = 0.5f;
   /// Asymmetric formats: after the shared ratio, also shrink the minimum
-  /// and the maximum of each group separately.
+  /// and the maximum of each group separately, within `endsWindow` grid
+  /// steps of the shared ratio.
   bool separateEnds = true;
+  int endsWindow = 6;
   /// Score candidates with the full H of the row (groups interact through
   /// the off-diagonal blocks) rather than only its diagonal. Full H costs
   /// O(steps * cols * groupSize) per row; whole-row groups make that
@@ -123,9 +127,9 @@ struct ClipSearchResult {
 };
 
 /// Per-group clipping that minimizes the output error of round-to-nearest
-/// under H. Never worse than no clipping on the calibration statistics:
-/// ratio 1 is a candidate and a change is kept only when it lowers the
-/// row's error.
+/// under H. Never worse than no clipping on the calibration statistics (by
+/// the measure searched, full H or its diagonal): ratio 1 is a candidate
+/// and a change is kept only when it lowers the row's error.
 ClipSearchResult searchClipping(llvm::ArrayRef<float> weights, int64_t rows,
                                 int64_t cols, const Format &format,
                                 const InputStatistics &stats,
@@ -172,9 +176,10 @@ QuantizedMatrix quantizeGPTQ(llvm::ArrayRef<float> weights, int64_t rows,
 //===----------------------------------------------------------------------===//
 
 /// With the codes fixed, the output error is a quadratic in each row's
-/// group scales: refits them by least squares under H (zero points stay),
-/// rounds them to `format.scale` and keeps a row's new scales only when
-/// they lower its error. Returns the output error removed.
+/// group scales: refits them by least squares under H, rounded to
+/// `format.scale` (asymmetric formats also try zero points from a joint
+/// scale-and-offset fit), and keeps a row's new parameters only when they
+/// lower its error. Codes never change. Returns the output error removed.
 double refitScales(llvm::ArrayRef<float> weights, QuantizedMatrix &quantized,
                    const InputStatistics &stats);
 
@@ -192,10 +197,14 @@ struct CalibratedOptions {
   /// `groupParams` and `clipRatios` are filled in from the clip search.
   GPTQOptions gptqOptions;
   bool refitScales = true;
+  /// With GPTQ and the refit: rounds of GPTQ from the previous round's
+  /// refitted scales (each row keeps its best round).
+  int rounds = 2;
 };
 
 /// Clip search, then GPTQ starting from its parameters, then a scale
-/// refit, as `options` asks; plain round-to-nearest when it asks nothing.
+/// refit (and further rounds of GPTQ and refit), as `options` asks; plain
+/// round-to-nearest when it asks nothing.
 QuantizedMatrix quantizeCalibrated(llvm::ArrayRef<float> weights, int64_t rows,
                                    int64_t cols, const Format &format,
                                    const InputStatistics &stats,
@@ -215,6 +224,10 @@ struct SharedInputLinear {
 struct ActivationScaleOptions {
   /// Exponents tried for s = meanAbs^alpha: 0, 1/steps, ..., 1.
   int steps = 20;
+  /// Each linear's error is measured on at most this many of its rows,
+  /// evenly spread (0 = all): one exponent for a whole matrix needs no
+  /// more, and a 32000-row logits projection would otherwise dominate.
+  int64_t maxScoredRows = 4096;
 };
 
 /// Activation-aware scaling (AWQ, Lin et al. 2023): per-input-channel

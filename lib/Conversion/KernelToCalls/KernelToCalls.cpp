@@ -7,7 +7,9 @@
 // The table is runtime/include/microscale/kernels.def: each entry names its
 // C parameters, and each op offers its operands and attributes under those
 // names (`operandsOf`), so a new kernel whose parameters an op already
-// offers is a table entry and nothing else.
+// offers is a table entry and nothing else. A `#kernel.quant` weight looks
+// up the encoding `quant<bits>` first (a kernel specialized for the width),
+// then `quant` (any width, told `bits`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "microscale/Dialect/Kernel/IR/KernelOps.h"
 
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace mlir::microscale {
@@ -68,40 +71,91 @@ std::string typeName(Type type) {
 }
 
 /// What a kernel op offers a kernel's parameter: a buffer or index value,
-/// an attribute, or nothing (an absent optional buffer: a null pointer).
+/// an attribute, or nothing (an absent optional buffer: a null pointer). A
+/// buffer may be offered from its row `row` on (rows of `rowSize` values).
 struct KernelOperand {
   Value value;
   Attribute attribute;
+  Value row = {};
+  int64_t rowSize = 0;
 };
 
-/// The op's key into the kernel table.
+/// The op's key into the kernel table; `encodings` are tried in order.
 struct KernelKey {
   StringRef op;
   std::string elementType;
   std::string weightType;
-  std::string encoding;
+  SmallVector<std::string, 2> encodings;
 };
 
+/// The table's names for a weight encoding, most specific first.
+SmallVector<std::string, 2> encodingNames(Attribute encoding) {
+  if (!encoding)
+    return {"dense"};
+  if (auto quant = dyn_cast<kernel::QuantAttr>(encoding))
+    return {"quant" + std::to_string(quant.getBits()), "quant"};
+  return {encoding.getAbstractAttribute().getName().str()};
+}
+
 KernelKey keyOf(kernel::LinearOp op) {
-  Attribute encoding = op.getWeightEncodingAttr();
   return {"linear", typeName(op.getInput().getType().getElementType()),
           typeName(op.getWeight().getType().getElementType()),
-          encoding ? encoding.getAbstractAttribute().getName().str() : "dense"};
+          encodingNames(op.getWeightEncodingAttr())};
+}
+
+KernelKey keyOf(kernel::DequantizeRowOp op) {
+  return {"dequantize_row", typeName(op.getOutput().getType().getElementType()),
+          typeName(op.getWeight().getType().getElementType()),
+          encodingNames(op.getWeightEncodingAttr())};
 }
 
 KernelKey keyOf(kernel::AttentionOp op) {
-  return {"attention", typeName(op.getQuery().getType().getElementType()),
-          "none", "dense"};
+  return {"attention",
+          typeName(op.getQuery().getType().getElementType()),
+          "none",
+          {"dense"}};
+}
+
+/// The code width and group size of a quantized weight.
+void addQuantOperands(llvm::StringMap<KernelOperand> &operands,
+                      kernel::QuantAttr quant) {
+  Builder b(quant.getContext());
+  operands["bits"] = {{}, b.getI64IntegerAttr(quant.getBits())};
+  operands["group"] = {{}, b.getI64IntegerAttr(quant.getGroup())};
 }
 
 llvm::StringMap<KernelOperand> operandsOf(kernel::LinearOp op) {
-  return {{"x", {op.getInput(), {}}},
-          {"rows", {op.getRows(), {}}},
-          {"in", {{}, op.getInFeaturesAttr()}},
-          {"w", {op.getWeight(), {}}},
-          {"out", {{}, op.getOutFeaturesAttr()}},
-          {"bias", {op.getBias(), {}}},
-          {"y", {op.getOutput(), {}}}};
+  llvm::StringMap<KernelOperand> operands = {
+      {"x", {op.getInput(), {}}},
+      {"rows", {op.getRows(), {}}},
+      {"in", {{}, op.getInFeaturesAttr()}},
+      {"w", {op.getWeight(), {}}},
+      {"out", {{}, op.getOutFeaturesAttr()}},
+      {"bias", {op.getBias(), {}}},
+      {"y", {op.getOutput(), {}}}};
+  if (auto quant =
+          dyn_cast_or_null<kernel::QuantAttr>(op.getWeightEncodingAttr())) {
+    operands["scales"] = {op.getScales(), {}};
+    operands["zero_points"] = {op.getZeroPoints(), {}};
+    addQuantOperands(operands, quant);
+  }
+  return operands;
+}
+
+llvm::StringMap<KernelOperand> operandsOf(kernel::DequantizeRowOp op) {
+  llvm::StringMap<KernelOperand> operands = {
+      {"w", {op.getWeight(), {}}},
+      {"scales", {op.getScales(), {}}},
+      {"zero_points", {op.getZeroPoints(), {}}},
+      {"in", {{}, op.getInFeaturesAttr()}},
+      {"row", {op.getRow(), {}}},
+      {"y",
+       {op.getOutput(),
+        {},
+        op.getOutputRow(),
+        static_cast<int64_t>(op.getInFeatures())}}};
+  addQuantOperands(operands, op.getWeightEncoding());
+  return operands;
 }
 
 llvm::StringMap<KernelOperand> operandsOf(kernel::AttentionOp op) {
@@ -137,24 +191,43 @@ bool fits(ArgKind kind, const KernelOperand &operand) {
 template <typename KernelOp>
 FailureOr<const KernelEntry *> lookupKernel(KernelOp op) {
   KernelKey key = keyOf(op);
-  for (const KernelEntry &entry : getKernelTable()) {
-    if (entry.op != key.op || entry.elementType != key.elementType ||
-        entry.weightType != key.weightType || entry.encoding != key.encoding)
-      continue;
-    llvm::StringMap<KernelOperand> operands = operandsOf(op);
-    for (const KernelArg &arg : entry.args) {
-      auto it = operands.find(arg.name);
-      if (it == operands.end() || !fits(arg.kind, it->second))
-        return op.emitError("runtime kernel '")
-               << entry.symbol << "' takes '" << arg.name << "', which "
-               << op->getName() << " does not provide in that form";
+  for (StringRef encoding : key.encodings) {
+    for (const KernelEntry &entry : getKernelTable()) {
+      if (entry.op != key.op || entry.elementType != key.elementType ||
+          entry.weightType != key.weightType || entry.encoding != encoding)
+        continue;
+      llvm::StringMap<KernelOperand> operands = operandsOf(op);
+      for (const KernelArg &arg : entry.args) {
+        auto it = operands.find(arg.name);
+        if (it == operands.end() || !fits(arg.kind, it->second))
+          return op.emitError("runtime kernel '")
+                 << entry.symbol << "' takes '" << arg.name << "', which "
+                 << op->getName() << " does not provide in that form";
+      }
+      return &entry;
     }
-    return &entry;
   }
   return op.emitError("no runtime kernel for ")
          << op->getName() << " with element type " << key.elementType
          << ", weight type " << key.weightType << " and weight encoding "
-         << key.encoding << " (see runtime/include/microscale/kernels.def)";
+         << llvm::join(key.encodings, " or ")
+         << " (see runtime/include/microscale/kernels.def)";
+}
+
+/// The address of `operand`'s buffer (from its row `row` on) as an i64.
+Value addressOf(OpBuilder &b, Location loc, const KernelOperand &operand) {
+  Value address =
+      b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, operand.value);
+  if (operand.row) {
+    auto type = cast<MemRefType>(operand.value.getType());
+    int64_t rowBytes =
+        operand.rowSize * ((type.getElementTypeBitWidth() + 7) / 8);
+    address = b.create<arith::AddIOp>(
+        loc, address,
+        b.create<arith::MulIOp>(
+            loc, operand.row, b.create<arith::ConstantIndexOp>(loc, rowBytes)));
+  }
+  return b.create<arith::IndexCastOp>(loc, b.getI64Type(), address);
 }
 
 /// `operand` as a parameter of `kind`: buffers by their aligned address,
@@ -163,14 +236,10 @@ Value materialize(OpBuilder &b, Location loc, ArgKind kind,
                   const KernelOperand &operand) {
   Type ptr = LLVM::LLVMPointerType::get(b.getContext());
   switch (kind) {
-  case ArgKind::Pointer: {
+  case ArgKind::Pointer:
     if (!operand.value)
       return b.create<LLVM::ZeroOp>(loc, ptr);
-    Value address =
-        b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, operand.value);
-    return b.create<LLVM::IntToPtrOp>(
-        loc, ptr, b.create<arith::IndexCastOp>(loc, b.getI64Type(), address));
-  }
+    return b.create<LLVM::IntToPtrOp>(loc, ptr, addressOf(b, loc, operand));
   case ArgKind::I64:
     if (operand.value)
       return b.create<arith::IndexCastOp>(loc, b.getI64Type(), operand.value);
@@ -246,6 +315,8 @@ struct ConvertKernelToCallsPass
     getOperation().walk([&](Operation *op) {
       if (auto linear = dyn_cast<kernel::LinearOp>(op))
         missing |= failed(lookupKernel(linear));
+      else if (auto dequantize = dyn_cast<kernel::DequantizeRowOp>(op))
+        missing |= failed(lookupKernel(dequantize));
       else if (auto attention = dyn_cast<kernel::AttentionOp>(op))
         missing |= failed(lookupKernel(attention));
     });
@@ -253,6 +324,7 @@ struct ConvertKernelToCallsPass
       return signalPassFailure();
     RewritePatternSet patterns(context);
     patterns.add<KernelCallLowering<kernel::LinearOp>,
+                 KernelCallLowering<kernel::DequantizeRowOp>,
                  KernelCallLowering<kernel::AttentionOp>>(context);
     ConversionTarget target(*context);
     target.addIllegalDialect<kernel::KernelDialect>();

@@ -4,13 +4,14 @@
 //
 // The type converter and the patterns that shape the program around the
 // model's ops: the entry function becomes `ms_forward(tokens, n, pos)`
-// returning a pointer to the logits, and each `llm.weight` a constant global
-// sharing the weight's resource blob.
+// returning a pointer to the logits, and each `llm.weight` constant globals
+// sharing the weight's resource blobs (one per storage attribute).
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringPatterns.h"
 
+#include "microscale/Dialect/Kernel/IR/KernelOps.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,6 +49,11 @@ Type LLMToStandardTypeConverter::convertWeightType(
   // Dense: the values themselves, flattened.
   if (!encoding)
     return MemRefType::get({type.getNumElements()}, type.getElementType());
+  // Quantized: the packed codes, flattened; the scales and zero points are
+  // globals of their own that the kernel ops take as extra operands.
+  if (auto quant = dyn_cast<llm::QuantAttr>(encoding))
+    return MemRefType::get({quant.getPackedType(type).getNumElements()},
+                           IntegerType::get(context, 8));
   return nullptr;
 }
 
@@ -86,6 +92,67 @@ Value mlir::microscale::getOrCreateGlobal(OpBuilder &builder, Location loc,
                                      initialValue, constant, alignment);
   }
   return builder.create<memref::GetGlobalOp>(loc, type, name);
+}
+
+/// The data of a weight as a flat tensor of its storage type. Resource
+/// blobs are shared, not copied.
+static ElementsAttr flatten(ElementsAttr value, MemRefType storage) {
+  auto flatType =
+      RankedTensorType::get(storage.getShape(), storage.getElementType());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    return DenseResourceElementsAttr::get(flatType, resource.getRawHandle());
+  return cast<DenseElementsAttr>(value).reshape(flatType);
+}
+
+Value mlir::microscale::getWeightGlobal(
+    OpBuilder &builder, Location loc, llm::WeightOp weight, WeightPart part,
+    const LLMToStandardTypeConverter &converter, LoweringState &state) {
+  auto [it, first] = state.weightIndices.try_emplace(weight, state.weightCount);
+  if (first) {
+    ++state.weightCount;
+    state.weightBytes += weight.getStorageBytes();
+  }
+  std::string name = "ms_w_" + std::to_string(it->second);
+  ElementsAttr data = weight.getValue();
+  if (part == WeightPart::Scales) {
+    name += "_scales";
+    data = weight.getScalesAttr();
+  } else if (part == WeightPart::ZeroPoints) {
+    name += "_zero_points";
+    data = weight.getZeroPointsAttr();
+  }
+  auto dataType = cast<ShapedType>(data.getType());
+  auto type =
+      part == WeightPart::Values
+          ? cast<MemRefType>(converter.convertWeightType(weight.getType()))
+          : MemRefType::get({dataType.getNumElements()},
+                            dataType.getElementType());
+  return getOrCreateGlobal(builder, loc, weight, name, type,
+                           flatten(data, type), /*constant=*/true,
+                           builder.getI64IntegerAttr(kWeightAlignment));
+}
+
+KernelWeight mlir::microscale::getKernelWeight(
+    OpBuilder &builder, Location loc, Value weight, Value storage,
+    const LLMToStandardTypeConverter &converter, LoweringState &state) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  auto quant = dyn_cast_or_null<llm::QuantAttr>(type.getEncoding());
+  if (!quant)
+    return {storage, {}, {}, type.getEncoding()};
+  // Only llm.weight makes static tensors: checkLowerable rejects any other
+  // op with one.
+  auto op = weight.getDefiningOp<llm::WeightOp>();
+  KernelWeight result{storage, {}, {}, {}};
+  result.scales =
+      getWeightGlobal(builder, loc, op, WeightPart::Scales, converter, state);
+  if (!quant.isSymmetric())
+    result.zeroPoints = getWeightGlobal(
+        builder, loc, op, WeightPart::ZeroPoints, converter, state);
+  // The kernels take the group size in features (the whole row for 0).
+  result.encoding =
+      kernel::QuantAttr::get(builder.getContext(), quant.getBits(),
+                             quant.getGroupSize(type.getDimSize(1)));
+  return result;
 }
 
 CallArguments mlir::microscale::getCallArguments(Operation *op) {
@@ -188,36 +255,20 @@ struct ReturnLowering : LLMOpLowering<func::ReturnOp> {
   }
 };
 
-/// The data of a weight as a flat tensor of its storage type. Resource
-/// blobs are shared, not copied.
-ElementsAttr flatten(ElementsAttr value, MemRefType storage) {
-  auto flatType =
-      RankedTensorType::get(storage.getShape(), storage.getElementType());
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
-    return DenseResourceElementsAttr::get(flatType, resource.getRawHandle());
-  return cast<DenseElementsAttr>(value).reshape(flatType);
-}
-
-/// `llm.weight` becomes a constant global `ms_w_<i>` holding its storage.
+/// `llm.weight` becomes the constant global `ms_w_<i>` holding its values
+/// or packed codes; kernel ops that need a quantized weight's scales and
+/// zero points get those globals themselves (getKernelWeight).
 struct WeightLowering : LLMOpLowering<llm::WeightOp> {
   using LLMOpLowering::LLMOpLowering;
 
   LogicalResult
   matchAndRewrite(llm::WeightOp weight, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto storage = dyn_cast_or_null<MemRefType>(
-        converter().convertWeightType(weight.getType()));
-    if (!storage || weight.getType().getEncoding())
+    if (!converter().convertWeightType(weight.getType()))
       return rewriter.notifyMatchFailure(weight, "no storage for encoding");
-    std::string name = "ms_w_" + std::to_string(state.weightCount++);
-    state.weightBytes +=
-        storage.getNumElements() * ((storage.getElementTypeBitWidth() + 7) / 8);
-    rewriter.replaceOp(
-        weight,
-        getOrCreateGlobal(rewriter, weight.getLoc(), weight, name, storage,
-                          flatten(weight.getValue(), storage),
-                          /*constant=*/true,
-                          rewriter.getI64IntegerAttr(kWeightAlignment)));
+    rewriter.replaceOp(weight,
+                       getWeightGlobal(rewriter, weight.getLoc(), weight,
+                                       WeightPart::Values, converter(), state));
     return success();
   }
 };

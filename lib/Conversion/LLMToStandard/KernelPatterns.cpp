@@ -5,7 +5,7 @@
 // Projections, attention and the MLP do their heavy work in runtime kernels,
 // kept as `kernel` ops here (convert-kernel-to-calls picks the symbol). The
 // weight's encoding travels on kernel.linear so the kernel table can choose
-// a kernel for it.
+// a kernel for it; a quantized weight brings its scales and zero points.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,14 +26,15 @@ using namespace mlir::microscale::llm;
 namespace {
 
 /// y = x @ w^T (+ bias) over the call's rows, for the weight tensor `weight`
-/// (its encoding picks the kernel) stored in `storage`.
+/// (its encoding picks the kernel) whose kernel operands are `storage`.
 void createLinear(OpBuilder &builder, Location loc, Value rows, Value x,
-                  Value weight, Value storage, Value bias, Value y) {
+                  Value weight, const KernelWeight &storage, Value bias,
+                  Value y) {
   auto type = cast<RankedTensorType>(weight.getType());
   builder.create<kernel::LinearOp>(
-      loc, x, storage, bias, y, rows,
-      builder.getI64IntegerAttr(type.getDimSize(1)),
-      builder.getI64IntegerAttr(type.getDimSize(0)), type.getEncoding());
+      loc, x, storage.storage, storage.scales, storage.zeroPoints, bias, y,
+      rows, builder.getI64IntegerAttr(type.getDimSize(1)),
+      builder.getI64IntegerAttr(type.getDimSize(0)), storage.encoding);
 }
 
 /// `llm.linear` and `llm.logits` are the same product, `input @ weight^T +
@@ -47,9 +48,11 @@ struct ProjectionLowering : LLMOpLowering<ProjectionOp> {
   matchAndRewrite(ProjectionOp op, typename Base::OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value out = this->allocateResult(op, rewriter);
+    KernelWeight weight = this->getKernelWeight(
+        rewriter, op.getLoc(), op.getWeight(), adaptor.getWeight());
     createLinear(rewriter, op.getLoc(), getCallArguments(op).n,
-                 adaptor.getInput(), op.getWeight(), adaptor.getWeight(),
-                 adaptor.getBias(), out);
+                 adaptor.getInput(), op.getWeight(), weight, adaptor.getBias(),
+                 out);
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -142,10 +145,14 @@ struct MLPLowering : LLMOpLowering<MLPOp> {
     Value gate =
         op.isGated() ? allocateScratch(rewriter, e.loc, scratchSize) : Value();
     createLinear(rewriter, e.loc, rows, x, op.getUpWeight(),
-                 adaptor.getUpWeight(), adaptor.getUpBias(), up);
+                 getKernelWeight(rewriter, e.loc, op.getUpWeight(),
+                                 adaptor.getUpWeight()),
+                 adaptor.getUpBias(), up);
     if (gate)
       createLinear(rewriter, e.loc, rows, x, op.getGateWeight(),
-                   adaptor.getGateWeight(), adaptor.getGateBias(), gate);
+                   getKernelWeight(rewriter, e.loc, op.getGateWeight(),
+                                   adaptor.getGateWeight()),
+                   adaptor.getGateBias(), gate);
     Activation activation = op.getActivation();
     e.elementwise(rows, inner, [&](Value i) {
       Value activated = activate(e, activation, e.load(gate ? gate : up, i));
@@ -154,7 +161,9 @@ struct MLPLowering : LLMOpLowering<MLPOp> {
       e.store(activated, up, i);
     });
     createLinear(rewriter, e.loc, rows, up, op.getDownWeight(),
-                 adaptor.getDownWeight(), adaptor.getDownBias(), out);
+                 getKernelWeight(rewriter, e.loc, op.getDownWeight(),
+                                 adaptor.getDownWeight()),
+                 adaptor.getDownBias(), out);
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -42,7 +42,13 @@ struct ConvertLLMToStandardPass
 LogicalResult checkType(const LLMToStandardTypeConverter &converter,
                         Operation *op, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
-  if (isa<WeightOp>(op)) {
+  if (auto weight = dyn_cast<WeightOp>(op)) {
+    // The runtime's quantized kernels read IEEE half scales.
+    auto quant = dyn_cast_or_null<QuantAttr>(type.getEncoding());
+    if (quant && !quant.getScale().isF16())
+      return op->emitError("weight '")
+             << weight.getName() << "' has " << quant.getScale()
+             << " scales; the quantized kernels take f16 scales";
     if (!converter.convertWeightType(type))
       return op->emitError("weight encoding ")
              << type.getEncoding() << " has no lowering";

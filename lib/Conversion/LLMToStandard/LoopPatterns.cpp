@@ -4,12 +4,15 @@
 //
 // Embeddings, norms, residual adds and RoPE become one fused loop nest each
 // over the call's `n` rows: memory-bound work that gains nothing from a
-// runtime kernel and that LLVM vectorizes well.
+// runtime kernel and that LLVM vectorizes well. A quantized embedding table
+// is the exception: its rows are unpacked by the runtime's dequantization
+// kernel, one call per token.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringPatterns.h"
 
+#include "microscale/Dialect/Kernel/IR/KernelOps.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -44,12 +47,23 @@ struct EmbeddingLowering : LLMOpLowering<EmbeddingOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Value out = allocateResult(op, rewriter);
     LoopBuilder e(rewriter, op.getLoc());
-    Value tokens = adaptor.getIds();
-    copyRows(e, adaptor.getTable(), out, lastDim(op.getResult()),
-             getCallArguments(op).n, [&](Value r) -> Value {
-               return rewriter.create<arith::IndexCastOp>(
-                   e.loc, rewriter.getIndexType(), e.load(tokens, r));
-             });
+    Value tokens = adaptor.getIds(), n = getCallArguments(op).n;
+    int64_t features = lastDim(op.getResult());
+    auto tokenRow = [&](Value r) -> Value {
+      return rewriter.create<arith::IndexCastOp>(e.loc, rewriter.getIndexType(),
+                                                 e.load(tokens, r));
+    };
+    KernelWeight table =
+        getKernelWeight(rewriter, e.loc, op.getTable(), adaptor.getTable());
+    if (auto quant = dyn_cast_or_null<kernel::QuantAttr>(table.encoding)) {
+      e.loop(e.index(0), n, [&](Value r) {
+        rewriter.create<kernel::DequantizeRowOp>(
+            e.loc, table.storage, table.scales, table.zeroPoints, tokenRow(r),
+            out, r, rewriter.getI64IntegerAttr(features), quant);
+      });
+    } else {
+      copyRows(e, table.storage, out, features, n, tokenRow);
+    }
     rewriter.replaceOp(op, out);
     return success();
   }

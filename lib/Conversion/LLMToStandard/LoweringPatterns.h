@@ -12,11 +12,13 @@
 #define MICROSCALE_LIB_CONVERSION_LLMTOSTANDARD_LOWERINGPATTERNS_H
 
 #include "microscale/Conversion/LLMToStandard/LLMToStandard.h"
+#include "microscale/Dialect/LLM/IR/LLMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace mlir::microscale {
 
@@ -30,6 +32,8 @@ struct LoweringState {
   int64_t weightCount = 0;
   int64_t weightBytes = 0;
   int64_t kvCacheCount = 0;
+  /// The `i` of each weight's globals `ms_w_<i>...`, given at first use.
+  llvm::DenseMap<Operation *, int64_t> weightIndices;
 };
 
 /// The dynamic quantities of a call: ms_forward's arguments.
@@ -54,6 +58,35 @@ Value getOrCreateGlobal(OpBuilder &builder, Location loc, Operation *user,
                         StringRef name, MemRefType type, Attribute initialValue,
                         bool constant, IntegerAttr alignment = {});
 
+/// The parts of a weight's storage, each a global of its own.
+enum class WeightPart { Values, Scales, ZeroPoints };
+
+/// A `memref.get_global` of one part of `weight`'s storage: `ms_w_<i>` (the
+/// dense values or the packed codes, of the converter's type for the
+/// weight), `ms_w_<i>_scales`, `ms_w_<i>_zero_points`; each a flat,
+/// read-only global sharing the weight's blob. The first use of a weight
+/// gives it its `i` and adds its storage bytes to `state.weightBytes`, so a
+/// weight used twice (tied logits) counts once.
+Value getWeightGlobal(OpBuilder &builder, Location loc, llm::WeightOp weight,
+                      WeightPart part,
+                      const LLMToStandardTypeConverter &converter,
+                      LoweringState &state);
+
+/// A weight operand as kernel ops take it.
+struct KernelWeight {
+  Value storage;      // the dense values, or the packed codes
+  Value scales;       // #llm.quant only
+  Value zeroPoints;   // asymmetric #llm.quant only
+  Attribute encoding; // #kernel.quant for #llm.quant, null when dense
+};
+
+/// The kernel operands of the weight operand `weight` (a value of the
+/// source IR) whose converted value is `storage`.
+KernelWeight getKernelWeight(OpBuilder &builder, Location loc, Value weight,
+                             Value storage,
+                             const LLMToStandardTypeConverter &converter,
+                             LoweringState &state);
+
 /// Base of the lowering of one op: gives access to the converter and the
 /// shared state, and allocates result buffers.
 template <typename SourceOp>
@@ -74,6 +107,12 @@ protected:
     auto type = converter().convertActivationType(
         cast<RankedTensorType>(op->getResult(0).getType()));
     return builder.create<memref::AllocOp>(op.getLoc(), type);
+  }
+  /// See mlir::microscale::getKernelWeight.
+  KernelWeight getKernelWeight(OpBuilder &builder, Location loc, Value weight,
+                               Value storage) const {
+    return microscale::getKernelWeight(builder, loc, weight, storage,
+                                       converter(), state);
   }
   /// A fresh f32 buffer of `elements` values, for scratch.
   Value allocateScratch(OpBuilder &builder, Location loc,

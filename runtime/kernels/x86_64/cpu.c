@@ -16,7 +16,7 @@ static int cpu_level(void) {
     return cached;
   unsigned a, b, c, d;
   __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-  int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1;
+  int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
   int level = CPU_BASELINE;
   if (osxsave) {
     unsigned lo, hi;
@@ -25,7 +25,7 @@ static int cpu_level(void) {
     int zmm = (lo & 0xE6) == 0xE6; /* ... and opmask and ZMM state */
     __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
     int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1;
-    if (fma && avx2 && ymm)
+    if (fma && f16c && avx2 && ymm)
       level = CPU_AVX2_FMA;
     if (level == CPU_AVX2_FMA && avx512f && zmm)
       level = CPU_AVX512F;

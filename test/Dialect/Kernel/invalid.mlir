@@ -85,3 +85,100 @@ func.func @attention_scratch(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memr
   kernel.attention %q, %kc, %vc into %out scratch %s rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<128xf32>, memref<128xf32> into memref<32xf32>, memref<63xf32>
   return
 }
+
+// -----
+
+func.func @quant_bits(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{#kernel.quant bits must be in [2, 8], got 9}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 9, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_group(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{#kernel.quant group must be positive, got 0}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 0>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_codes_size(%x: memref<32xf32>, %w: memref<128xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{quantized weight holds 128 bytes, expected 64 (16 rows of 4)}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<128xi8>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_codes_type(%x: memref<32xf32>, %w: memref<64xi16>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{a #kernel.quant weight holds i8 codes, got 'memref<64xi16>'}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi16>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+// Groups of 3 over 8 features: 3 per row, the last one of 2.
+func.func @quant_scales_size(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<32xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{scales hold 32 values, expected 48}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 3>} : memref<32xf32>, memref<64xi8>, memref<32xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_zero_points_size(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %z: memref<32xi8>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{zero_points hold 32 values, expected 16}}
+  kernel.linear %x, %w scales %s zero_points %z into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xf16>, memref<32xi8> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_without_scales(%x: memref<32xf32>, %w: memref<64xi8>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{a #kernel.quant weight needs scales}}
+  kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @scales_without_quant(%x: memref<32xf32>, %w: memref<128xf32>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{scales and zero_points are the storage of a #kernel.quant weight}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @f32_scales(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{operand #2 must be statically shaped memref of 16-bit float values}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xf32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_partial_table(%w: memref<78xi8>, %s: memref<32xf16>, %id: index, %out: memref<48xf32>, %r: index) {
+  // expected-error @below {{quantized weight holds 78 values, not a whole number of rows of 5}}
+  kernel.dequantize_row %w, %s row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<78xi8>, memref<32xf16> into memref<48xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_scales_size(%w: memref<80xi8>, %s: memref<16xf16>, %id: index, %out: memref<48xf32>, %r: index) {
+  // expected-error @below {{scales hold 16 values, expected 32}}
+  kernel.dequantize_row %w, %s row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<16xf16> into memref<48xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_partial_output(%w: memref<80xi8>, %s: memref<32xf16>, %id: index, %out: memref<40xf32>, %r: index) {
+  // expected-error @below {{output holds 40 values, not a whole number of rows of 12}}
+  kernel.dequantize_row %w, %s row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16> into memref<40xf32>
+  return
+}

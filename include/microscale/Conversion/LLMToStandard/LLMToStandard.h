@@ -23,9 +23,11 @@ class LLMToStandardTypeConverter : public TypeConverter {
 public:
   LLMToStandardTypeConverter(MLIRContext *context, int64_t maxTokens);
 
-  /// The storage of a weight: dense (no encoding) is the flat tensor. A new
-  /// weight encoding (quantized, sparse) is a case here returning the type
-  /// of its packed storage. Null when the encoding has no lowering.
+  /// The storage of a weight: dense (no encoding) is the flat tensor,
+  /// `#llm.quant` the flat packed codes (its scales and zero points are
+  /// globals the kernel ops take besides). A new weight encoding is a case
+  /// here returning the type of its storage. Null when the encoding has no
+  /// lowering.
   Type convertWeightType(RankedTensorType type) const;
   /// The buffer of an activation with a static feature dimension; null
   /// otherwise.

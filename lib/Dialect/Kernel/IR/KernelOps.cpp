@@ -11,17 +11,76 @@
 #include "microscale/Dialect/Kernel/IR/KernelOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::microscale::kernel;
 
 #include "microscale/Dialect/Kernel/IR/KernelOpsDialect.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "microscale/Dialect/Kernel/IR/KernelAttrs.cpp.inc"
+
 void KernelDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "microscale/Dialect/Kernel/IR/KernelOps.cpp.inc"
       >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "microscale/Dialect/Kernel/IR/KernelAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t bits, int64_t group) {
+  if (bits < 2 || bits > 8)
+    return emitError() << "#kernel.quant bits must be in [2, 8], got " << bits;
+  if (group < 1)
+    return emitError() << "#kernel.quant group must be positive, got " << group;
+  return success();
+}
+
+int64_t QuantAttr::getRowBytes(int64_t inFeatures) const {
+  return (inFeatures * getBits() + 7) / 8;
+}
+
+int64_t QuantAttr::getNumGroups(int64_t inFeatures) const {
+  return (inFeatures + getGroup() - 1) / getGroup();
+}
+
+//===----------------------------------------------------------------------===//
+// Custom directives
+//===----------------------------------------------------------------------===//
+
+/// `(, type)*`: the types of the optional buffers that are present, in
+/// order. A bare optional group per buffer would be ambiguous (`, T` could
+/// belong to any of them); the operand list already says which are there.
+static ParseResult parseOptionalBufferTypes(
+    OpAsmParser &parser, std::optional<OpAsmParser::UnresolvedOperand> scales,
+    std::optional<OpAsmParser::UnresolvedOperand> zeroPoints,
+    std::optional<OpAsmParser::UnresolvedOperand> bias, Type &scalesType,
+    Type &zeroPointsType, Type &biasType) {
+  for (auto [present, type] :
+       {std::make_pair(scales.has_value(), &scalesType),
+        std::make_pair(zeroPoints.has_value(), &zeroPointsType),
+        std::make_pair(bias.has_value(), &biasType)})
+    if (present && (parser.parseComma() || parser.parseType(*type)))
+      return failure();
+  return success();
+}
+
+static void printOptionalBufferTypes(OpAsmPrinter &printer, Operation *,
+                                     Value scales, Value zeroPoints, Value bias,
+                                     Type, Type, Type) {
+  for (Value buffer : {scales, zeroPoints, bias})
+    if (buffer)
+      printer << ", " << buffer.getType();
 }
 
 #define GET_OP_CLASSES
@@ -43,6 +102,34 @@ static FailureOr<int64_t> rowsOf(Operation *op, Value buffer, int64_t rowSize,
   return elements / rowSize;
 }
 
+/// Checks the storage of a `#kernel.quant` weight of `rows` rows of
+/// `inFeatures` values: packed codes, f16 scales and, if present, zero
+/// points, each holding exactly what the layout needs.
+static LogicalResult verifyQuantStorage(Operation *op, QuantAttr quant,
+                                        int64_t rows, int64_t inFeatures,
+                                        Value weight, Value scales,
+                                        Value zeroPoints) {
+  if (!cast<MemRefType>(weight.getType()).getElementType().isInteger(8))
+    return op->emitOpError("a #kernel.quant weight holds i8 codes, got ")
+           << weight.getType();
+  int64_t codes = rows * quant.getRowBytes(inFeatures);
+  if (elementsOf(weight) != codes)
+    return op->emitOpError()
+           << "quantized weight holds " << elementsOf(weight)
+           << " bytes, expected " << codes << " (" << rows << " rows of "
+           << quant.getRowBytes(inFeatures) << ")";
+  int64_t groups = rows * quant.getNumGroups(inFeatures);
+  if (!scales)
+    return op->emitOpError("a #kernel.quant weight needs scales");
+  if (elementsOf(scales) != groups)
+    return op->emitOpError() << "scales hold " << elementsOf(scales)
+                             << " values, expected " << groups;
+  if (zeroPoints && elementsOf(zeroPoints) != groups)
+    return op->emitOpError() << "zero_points hold " << elementsOf(zeroPoints)
+                             << " values, expected " << groups;
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   int64_t in = getInFeatures(), out = getOutFeatures();
   if (in <= 0 || out <= 0)
@@ -54,13 +141,33 @@ LogicalResult LinearOp::verify() {
   if (*inputRows != *outputRows)
     return emitOpError() << "input has room for " << *inputRows
                          << " rows but output for " << *outputRows;
-  // Encoded storage is checked by the encoding; dense is the matrix itself.
-  if (!getWeightEncoding() && elementsOf(getWeight()) != in * out)
-    return emitOpError() << "dense weight holds " << elementsOf(getWeight())
-                         << " values, expected " << out << " x " << in;
   if (getBias() && elementsOf(getBias()) != out)
     return emitOpError() << "bias holds " << elementsOf(getBias())
                          << " values, expected " << out;
+  if (auto quant = dyn_cast_or_null<QuantAttr>(getWeightEncodingAttr()))
+    return verifyQuantStorage(*this, quant, out, in, getWeight(), getScales(),
+                              getZeroPoints());
+  if (getScales() || getZeroPoints())
+    return emitOpError("scales and zero_points are the storage of a "
+                       "#kernel.quant weight");
+  // Other encodings check their own storage; dense is the matrix itself.
+  if (!getWeightEncoding() && elementsOf(getWeight()) != in * out)
+    return emitOpError() << "dense weight holds " << elementsOf(getWeight())
+                         << " values, expected " << out << " x " << in;
+  return success();
+}
+
+LogicalResult DequantizeRowOp::verify() {
+  int64_t in = getInFeatures();
+  if (in <= 0)
+    return emitOpError("in_features must be positive");
+  QuantAttr quant = getWeightEncoding();
+  FailureOr<int64_t> tableRows =
+      rowsOf(*this, getWeight(), quant.getRowBytes(in), "quantized weight");
+  if (failed(tableRows) || failed(rowsOf(*this, getOutput(), in, "output")) ||
+      failed(verifyQuantStorage(*this, quant, *tableRows, in, getWeight(),
+                                getScales(), getZeroPoints())))
+    return failure();
   return success();
 }
 

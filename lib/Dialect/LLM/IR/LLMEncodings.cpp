@@ -115,10 +115,16 @@ std::optional<std::pair<int64_t, int64_t>> SparseAttr::getBlockPattern() const {
 //===----------------------------------------------------------------------===//
 
 OpFoldResult WeightOp::fold(FoldAdaptor) {
-  // An encoded weight's value is storage, not the tensor the op produces.
-  if (getEncoding())
-    return {};
-  return getValue();
+  if (!getEncoding())
+    return getValue();
+  // An encoded weight's value is storage, not the tensor the op produces, so
+  // it must never stand in for it. Yet a ConstantLike op must fold: the
+  // greedy rewriter uniques constants by what they fold to (and reads that
+  // without checking), so an encoded weight folds to all of its storage and
+  // is merged only with a weight that stores the same data.
+  NamedAttrList storage((*this)->getAttrDictionary());
+  storage.erase(getNameAttrName());
+  return storage.getDictionary(getContext());
 }
 
 int64_t WeightOp::getStorageBytes() {

@@ -14,6 +14,7 @@
 #include "microscale/Dialect/LLM/Transforms/ActivationScaling.h"
 #include "microscale/Dialect/LLM/Transforms/Calibration.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
+#include "microscale/Dialect/LLM/Transforms/SequentialQuantization.h"
 #include "microscale/Quant/Calibrated.h"
 #include "microscale/Quant/Quant.h"
 
@@ -69,9 +70,11 @@ struct Method {
   bool clip = false;
   bool gptq = false;
   bool refit = false;
+  /// Layer by layer, each matrix toward the float model's output.
+  bool sequential = false;
 
   bool needsCalibration() const {
-    return activationScales || clip || gptq || refit;
+    return activationScales || clip || gptq || refit || sequential;
   }
 };
 
@@ -82,7 +85,7 @@ std::optional<Method> parseMethod(StringRef text) {
   if (text == "rtn")
     return method;
   if (text == "calibrated")
-    return Method{true, true, true, true};
+    return Method{true, true, true, true, false};
   SmallVector<StringRef> steps;
   text.split(steps, '+');
   for (StringRef step : steps) {
@@ -94,6 +97,8 @@ std::optional<Method> parseMethod(StringRef text) {
       method.gptq = true;
     else if (step == "refit")
       method.refit = true;
+    else if (step == "seq")
+      method.sequential = true;
     else
       return std::nullopt;
   }
@@ -117,8 +122,18 @@ private:
   FailureOr<std::vector<InputGroup>> calibrate();
   /// Activation-aware scales for one group, folded into its producer.
   LogicalResult scaleGroup(InputGroup &group);
-  LogicalResult quantize(WeightOp weight, const quant::Format &format,
-                         const quant::InputStatistics *stats);
+  quant::QuantizedMatrix computeMatrix(ArrayRef<float> weightValues,
+                                       int64_t rows, int64_t cols,
+                                       const quant::Format &format,
+                                       const quant::InputStatistics *stats) const;
+  void replaceWeight(WeightOp weight, const quant::QuantizedMatrix &matrix);
+  LogicalResult checkMatrix(WeightOp weight);
+  /// Each planned matrix from the float model's statistics.
+  LogicalResult quantizeEach(
+      const llvm::DenseMap<Operation *, const quant::InputStatistics *>
+          &statsOf);
+  /// Layer by layer toward the float output (SequentialQuantization.h).
+  LogicalResult quantizeInSequence(std::vector<InputGroup> &groups);
   /// Writes edited dense weights back to the IR.
   void writeBackDenseWeights();
 
@@ -130,6 +145,7 @@ private:
   /// Dense weights whose values an activation scale changed.
   llvm::SetVector<Operation *> edited;
   llvm::DenseMap<Operation *, std::vector<float>> values;
+  std::optional<std::vector<int64_t>> calibrationIds;
 };
 
 LogicalResult QuantizeWeightsPass::parseOptions() {
@@ -147,7 +163,7 @@ LogicalResult QuantizeWeightsPass::parseOptions() {
   if (!parsedSteps)
     return module.emitError("llm-quantize-weights: unknown method '")
            << method
-           << "' (expected rtn, calibrated, or awq, clip, gptq, refit "
+           << "' (expected rtn, calibrated, or awq, clip, gptq, refit, seq "
               "joined by '+')";
   parsedMethod = *parsedSteps;
   if (parsedMethod.needsCalibration() && calibration.empty())
@@ -218,6 +234,8 @@ FailureOr<std::vector<InputGroup>> QuantizeWeightsPass::calibrate() {
       readCalibrationIds(module, calibration, calibrationTokens, modelDir);
   std::vector<InputGroup> groups = findInputGroups(module);
   if (ids)
+    calibrationIds = *ids;
+  if (ids)
     if (llvm::Error error =
             collectInputStatistics(module, *ids, calibrationWindow, groups))
       return module.emitError("llm-quantize-weights: calibration: ")
@@ -230,37 +248,85 @@ FailureOr<std::vector<InputGroup>> QuantizeWeightsPass::calibrate() {
   return groups;
 }
 
-LogicalResult
-QuantizeWeightsPass::quantize(WeightOp weight, const quant::Format &format,
-                              const quant::InputStatistics *stats) {
-  RankedTensorType type = weight.getType();
-  if (type.getRank() != 2 || !type.hasStaticShape())
-    return weight.emitOpError("cannot quantize '")
-           << weight.getName() << "': not a static 2-D matrix (" << type << ")";
-  FailureOr<std::vector<float> *> weightValues = valuesOf(weight);
-  if (failed(weightValues))
-    return failure();
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-  quant::QuantizedMatrix matrix;
-  if (stats && parsedMethod.needsCalibration()) {
-    quant::CalibratedOptions options;
-    options.clipSearch = parsedMethod.clip;
-    options.gptq = parsedMethod.gptq;
-    options.refitScales = parsedMethod.refit;
-    matrix = quant::quantizeCalibrated(**weightValues, rows, cols, format,
-                                       *stats, options);
-  } else {
-    matrix = quant::quantizeRoundToNearest(**weightValues, rows, cols, format);
-  }
+quant::QuantizedMatrix QuantizeWeightsPass::computeMatrix(
+    ArrayRef<float> weightValues, int64_t rows, int64_t cols,
+    const quant::Format &format, const quant::InputStatistics *stats) const {
+  if (!stats || stats->tokens == 0 || !parsedMethod.needsCalibration())
+    return quant::quantizeRoundToNearest(weightValues, rows, cols, format);
+  quant::CalibratedOptions options;
+  options.clipSearch = parsedMethod.clip;
+  options.gptq = parsedMethod.gptq;
+  options.refitScales = parsedMethod.refit;
+  return quant::quantizeCalibrated(weightValues, rows, cols, format, *stats,
+                                   options);
+}
+
+void QuantizeWeightsPass::replaceWeight(WeightOp weight,
+                                        const quant::QuantizedMatrix &matrix) {
   OpBuilder builder(weight);
-  WeightOp quantized = createQuantizedWeight(builder, weight.getLoc(),
-                                             weight.getName(), type, matrix);
+  WeightOp quantized = createQuantizedWeight(
+      builder, weight.getLoc(), weight.getName(), weight.getType(), matrix);
   bytesBefore += weight.getStorageBytes();
   bytesAfter += quantized.getStorageBytes();
   ++numQuantized;
   values.erase(weight);
   weight.replaceAllUsesWith(quantized.getResult());
   weight.erase();
+}
+
+LogicalResult QuantizeWeightsPass::checkMatrix(WeightOp weight) {
+  RankedTensorType type = weight.getType();
+  if (type.getRank() != 2 || !type.hasStaticShape())
+    return weight.emitOpError("cannot quantize '")
+           << weight.getName() << "': not a static 2-D matrix (" << type
+           << ")";
+  return success();
+}
+
+LogicalResult QuantizeWeightsPass::quantizeEach(
+    const llvm::DenseMap<Operation *, const quant::InputStatistics *>
+        &statsOf) {
+  for (auto [op, chosen] : plan) {
+    auto weight = cast<WeightOp>(op);
+    if (!chosen)
+      continue;
+    FailureOr<std::vector<float> *> weightValues = valuesOf(weight);
+    if (failed(weightValues))
+      return failure();
+    RankedTensorType type = weight.getType();
+    replaceWeight(weight, computeMatrix(**weightValues, type.getDimSize(0),
+                                        type.getDimSize(1), *chosen,
+                                        statsOf.lookup(weight)));
+  }
+  return success();
+}
+
+LogicalResult
+QuantizeWeightsPass::quantizeInSequence(std::vector<InputGroup> &groups) {
+  SequentialPlan sequential;
+  for (auto [op, chosen] : plan) {
+    if (!chosen)
+      continue;
+    if (failed(valuesOf(cast<WeightOp>(op))))
+      return failure();
+    sequential.formats.insert({op, *chosen});
+  }
+  sequential.editedValues = &values;
+  sequential.groups = &groups;
+  sequential.window = calibrationWindow;
+  sequential.quantizer = [this](ArrayRef<float> weightValues, int64_t rows,
+                                int64_t cols, const quant::Format &format,
+                                const quant::InputStatistics *stats) {
+    return computeMatrix(weightValues, rows, cols, format, stats);
+  };
+  auto matrices =
+      quantizeSequentially(getOperation(), *calibrationIds, sequential);
+  if (!matrices)
+    return getOperation().emitError("llm-quantize-weights: ")
+           << llvm::toString(matrices.takeError());
+  for (auto [op, chosen] : plan)
+    if (chosen)
+      replaceWeight(cast<WeightOp>(op), matrices->find(op)->second);
   return success();
 }
 
@@ -382,11 +448,12 @@ void QuantizeWeightsPass::runOnOperation() {
         statsOf.try_emplace(weight, &group.stats);
     }
   }
-  for (auto [op, chosen] : plan) {
-    auto weight = cast<WeightOp>(op);
-    if (chosen && failed(quantize(weight, *chosen, statsOf.lookup(weight))))
+  for (auto [op, chosen] : plan)
+    if (chosen && failed(checkMatrix(cast<WeightOp>(op))))
       return signalPassFailure();
-  }
+  if (parsedMethod.sequential ? failed(quantizeInSequence(groups))
+                              : failed(quantizeEach(statsOf)))
+    return signalPassFailure();
   writeBackDenseWeights();
 }
 

@@ -28,8 +28,11 @@ def Kernel_Dialect : Dialect {
     Buffers are the flat, row-major memrefs of the lowering: an activation
     of `max_tokens` rows of `features` values is `memref<(max_tokens *
     features) x f32>`; `rows` says how many of those rows this call uses.
+    A quantized weight is three buffers (packed codes, scales, zero points)
+    described by `#kernel.quant`, the storage the runtime's kernels read.
   }];
   let cppNamespace = "::mlir::microscale::kernel";
+  let useDefaultAttributePrinterParser = 1;
 }
 
 #endif // MICROSCALE_DIALECT_KERNEL_IR_KERNELDIALECT_TD

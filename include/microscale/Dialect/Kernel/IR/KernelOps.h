@@ -16,6 +16,9 @@
 
 #include "microscale/Dialect/Kernel/IR/KernelOpsDialect.h.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "microscale/Dialect/Kernel/IR/KernelAttrs.h.inc"
+
 #define GET_OP_CLASSES
 #include "microscale/Dialect/Kernel/IR/KernelOps.h.inc"
 

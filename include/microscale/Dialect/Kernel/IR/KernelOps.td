@@ -7,6 +7,7 @@
 #ifndef MICROSCALE_DIALECT_KERNEL_IR_KERNELOPS_TD
 #define MICROSCALE_DIALECT_KERNEL_IR_KERNELOPS_TD
 
+include "microscale/Dialect/Kernel/IR/KernelAttrs.td"
 include "microscale/Dialect/Kernel/IR/KernelDialect.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -15,26 +16,44 @@ class Kernel_Op<string mnemonic, list<Trait> traits = []> :
     Op<Kernel_Dialect, mnemonic, traits>;
 
 def Kernel_Buffer : StaticShapeMemRefOf<[AnyType]>;
+// A quantized weight's scales are IEEE half floats (the kernels read their
+// bits as uint16_t) and its zero points bytes.
+def Kernel_ScalesBuffer : StaticShapeMemRefOf<[F16]>;
+def Kernel_ZeroPointsBuffer : StaticShapeMemRefOf<[I8]>;
 
-def Kernel_LinearOp : Kernel_Op<"linear"> {
+def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
   let summary = "rows of a buffer times a weight matrix, plus bias";
   let description = [{
     `output[r, o] = sum_i input[r, i] * weight[o, i] (+ bias[o])` for
     `r < rows`, `o < out_features`, `i < in_features`. `weight` holds the
     `[out_features, in_features]` matrix in its storage form: for a dense
     weight (no `weight_encoding`) that is the matrix itself, row-major; an
-    encoded weight (quantized, sparse) keeps its encoding attribute here so
-    the kernel table can pick a kernel that understands the storage.
+    encoded weight keeps its encoding attribute here so the kernel table can
+    pick a kernel that understands the storage.
+
+    A `#kernel.quant` weight is the packed codes in `weight` plus its
+    `scales` and, when asymmetric, its `zero_points` (layouts in
+    `#kernel.quant`); the verifier checks all three sizes. The kernel
+    dequantizes as it multiplies.
 
     ```mlir
     kernel.linear %x, %w bias %b into %y rows %n
         {in_features = 8 : i64, out_features = 16 : i64}
         : memref<32xf32>, memref<128xf32>, memref<16xf32> into memref<64xf32>
+    kernel.linear %x, %q scales %s zero_points %z into %y rows %n
+        {in_features = 8 : i64, out_features = 16 : i64,
+         weight_encoding = #kernel.quant<bits = 4, group = 8>}
+        : memref<32xf32>, memref<64xi8>, memref<16xf16>, memref<16xi8>
+          into memref<64xf32>
     ```
   }];
   let arguments = (ins
     Arg<Kernel_Buffer, "rows x in_features values", [MemRead]>:$input,
     Arg<Kernel_Buffer, "the weight's storage", [MemRead]>:$weight,
+    Arg<Optional<Kernel_ScalesBuffer>, "a quantized weight's scales",
+        [MemRead]>:$scales,
+    Arg<Optional<Kernel_ZeroPointsBuffer>, "an asymmetric weight's zero points",
+        [MemRead]>:$zero_points,
     Arg<Optional<Kernel_Buffer>, "out_features values", [MemRead]>:$bias,
     Arg<Kernel_Buffer, "rows x out_features values", [MemWrite]>:$output,
     Index:$rows,
@@ -42,8 +61,47 @@ def Kernel_LinearOp : Kernel_Op<"linear"> {
     I64Attr:$out_features,
     OptionalAttr<AnyAttr>:$weight_encoding);
   let assemblyFormat = [{
-    $input `,` $weight (`bias` $bias^)? `into` $output `rows` $rows attr-dict
-    `:` type($input) `,` type($weight) (`,` type($bias)^)? `into` type($output)
+    $input `,` $weight (`scales` $scales^)? (`zero_points` $zero_points^)?
+    (`bias` $bias^)? `into` $output `rows` $rows attr-dict
+    `:` type($input) `,` type($weight) ``
+    custom<OptionalBufferTypes>(ref($scales), ref($zero_points), ref($bias),
+                                type($scales), type($zero_points), type($bias))
+    `into` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kernel_DequantizeRowOp : Kernel_Op<"dequantize_row"> {
+  let summary = "one row of a quantized table, dequantized into a buffer";
+  let description = [{
+    Row `row` of the `#kernel.quant` table (`weight`, `scales` and, when
+    asymmetric, `zero_points`; `in_features` values per row) is dequantized
+    into row `output_row` of `output` (rows of `in_features` values): the
+    lookup of a quantized embedding table, one call per token. `row` is not
+    checked against the table's rows, like a dense table's lookup.
+
+    ```mlir
+    kernel.dequantize_row %q, %s row %id into %out row %r
+        {in_features = 8 : i64,
+         weight_encoding = #kernel.quant<bits = 8, group = 8>}
+        : memref<128xi8>, memref<16xf16> into memref<32xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<Kernel_Buffer, "the table's packed codes", [MemRead]>:$weight,
+    Arg<Kernel_ScalesBuffer, "the table's scales", [MemRead]>:$scales,
+    Arg<Optional<Kernel_ZeroPointsBuffer>, "an asymmetric table's zero points",
+        [MemRead]>:$zero_points,
+    Index:$row,
+    Arg<Kernel_Buffer, "rows of in_features values", [MemWrite]>:$output,
+    Index:$output_row,
+    I64Attr:$in_features,
+    Kernel_QuantAttr:$weight_encoding);
+  let assemblyFormat = [{
+    $weight `,` $scales (`zero_points` $zero_points^)? `row` $row
+    `into` $output `row` $output_row attr-dict
+    `:` type($weight) `,` type($scales) (`,` type($zero_points)^)?
+    `into` type($output)
   }];
   let hasVerifier = 1;
 }

@@ -68,7 +68,10 @@ def LLM_WeightOp : LLM_Op<"weight", [ConstantLike, Pure]> {
     ```
 
     Only dense weights fold to their value: an encoded weight's value is not
-    the logical tensor, so it must never stand in for it.
+    the logical tensor, so it must never stand in for it. An encoded weight
+    folds to a dictionary of its storage attributes instead (a constant op
+    must fold), so rewrites that unique constants merge two weights only
+    when they store the same data.
   }];
   let arguments = (ins StrAttr:$name, ElementsAttr:$value,
                        OptionalAttr<ElementsAttr>:$scales,

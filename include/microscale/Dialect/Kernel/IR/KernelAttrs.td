@@ -1,0 +1,48 @@
+//===- KernelAttrs.td - kernel dialect attributes ----------*- tablegen -*-===//
+//
+// Part of the Microscale project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MICROSCALE_DIALECT_KERNEL_IR_KERNELATTRS_TD
+#define MICROSCALE_DIALECT_KERNEL_IR_KERNELATTRS_TD
+
+include "microscale/Dialect/Kernel/IR/KernelDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
+  let mnemonic = "quant";
+  let summary = "a weight quantized group-wise, as the runtime's kernels read it";
+  let description = [{
+    The weight encoding of a kernel op whose weight is a `#llm.quant` weight
+    after lowering: `bits` per code and `group` input features per scale
+    (resolved: the whole row is `group = in_features`, never 0). The kernel
+    op's operands hold the storage of `runtime/include/microscale/
+    kernels.def`:
+
+    - the weight: `out x ceil(in * bits / 8)` bytes of packed codes (`i8`),
+      each row its own bit stream, least significant bits first;
+    - the scales: `out x ceil(in / group)` IEEE half floats (`f16`);
+    - the zero points (asymmetric weights only): `out x ceil(in / group)`
+      unsigned bytes (`i8`); without them the codes are signed.
+
+    `convert-kernel-to-calls` looks up the kernel table's encoding column
+    `quant<bits>` (e.g. `quant4`) first, then the any-width `quant`.
+
+    ```mlir
+    #kernel.quant<bits = 4, group = 32>
+    ```
+  }];
+  let parameters = (ins "int64_t":$bits, "int64_t":$group);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Bytes of one packed row of `inFeatures` codes.
+    int64_t getRowBytes(int64_t inFeatures) const;
+    /// Scales (and zero points) per row of `inFeatures`, counting a shorter
+    /// tail group.
+    int64_t getNumGroups(int64_t inFeatures) const;
+  }];
+}
+
+#endif // MICROSCALE_DIALECT_KERNEL_IR_KERNELATTRS_TD
