@@ -74,3 +74,21 @@ func.func @model(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
   %l = llm.logits %m, %emb {tied} : (tensor<?x?x8xf32>, tensor<16x8xf32>) -> tensor<?x?x16xf32>
   return %l : tensor<?x?x16xf32>
 }
+
+// -----
+
+// A format an earlier pass chose (the llm.quantize attribute) wins over the
+// default; an override still wins over it.
+// INT8-LABEL: func.func @chosen
+// INT8-DAG: llm.weight "a" : tensor<2x40xf32, #llm.quant<bits = 3, group = 32, symmetric = false, scale = f16>>
+// INT8-DAG: llm.weight "b" {llm.quantize = "float"} : tensor<2x40xf32> =
+// OVERRIDE-LABEL: func.func @chosen
+// OVERRIDE-DAG: llm.weight "a" : tensor<2x40xf32, #llm.quant<bits = 3, group = 32, symmetric = false, scale = f16>>
+// OVERRIDE-DAG: llm.weight "b" {llm.quantize = "float"} : tensor<2x40xf32> =
+func.func @chosen(%x: tensor<?x?x40xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf32>) {
+  %a = llm.weight "a" {llm.quantize = "q3_g32_asym"} : tensor<2x40xf32> = dense<0.5> : tensor<2x40xf32>
+  %b = llm.weight "b" {llm.quantize = "float"} : tensor<2x40xf32> = dense<0.5> : tensor<2x40xf32>
+  %ya = llm.linear %x, %a : (tensor<?x?x40xf32>, tensor<2x40xf32>) -> tensor<?x?x2xf32>
+  %yb = llm.linear %x, %b : (tensor<?x?x40xf32>, tensor<2x40xf32>) -> tensor<?x?x2xf32>
+  return %ya, %yb : tensor<?x?x2xf32>, tensor<?x?x2xf32>
+}

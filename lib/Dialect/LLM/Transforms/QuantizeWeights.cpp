@@ -211,6 +211,15 @@ QuantizeWeightsPass::chooseFormat(WeightOp weight, WeightRole role,
     if (entry.pattern->match(weight.getName()) ||
         entry.pattern->match(canonical))
       return entry.format;
+  // A format chosen for this weight by an earlier pass (mixed precision).
+  if (auto chosen = weight->getAttrOfType<StringAttr>(kQuantizeFormatAttr)) {
+    if (chosen.getValue() == "float")
+      return std::nullopt;
+    if (auto parsed = quant::parseFormat(chosen.getValue()))
+      return *parsed;
+    else
+      llvm::consumeError(parsed.takeError());
+  }
   if (weights == "linears" && !isLayerMatrixRole(role))
     return std::nullopt;
   return defaultFormat;

@@ -24,6 +24,10 @@
 namespace mlir::microscale::llm {
 /// Name of the module attribute holding the model's `#llm.model` facts.
 inline constexpr llvm::StringLiteral kModelAttrName = "llm.model";
+/// Discardable attribute of an `llm.weight`: the quantization format an
+/// earlier pass chose for it (a format name, or "float" to keep it), which
+/// `llm-quantize-weights` applies unless an override names the weight.
+inline constexpr llvm::StringLiteral kQuantizeFormatAttr = "llm.quantize";
 
 /// True for the encodings a weight tensor type may carry: none (dense),
 /// `#llm.quant` or `#llm.sparse`.

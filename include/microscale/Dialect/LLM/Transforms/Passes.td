@@ -105,7 +105,9 @@ def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
     weight); a regex matches the whole of the weight's name or of its
     canonical name, `layers.<L>.<role>` (e.g. `layers.0.down_proj`) inside
     the decoder layers and the role (`token_embedding`, `logits`) outside,
-    so overrides work whatever the exporter named the weights. A weight shared by several users (tied
+    so overrides work whatever the exporter named the weights. A weight
+    with an `llm.quantize` attribute (a format name, or `float`), as a mixed
+    precision pass leaves it, gets that format unless an override matches. A weight shared by several users (tied
     embedding and logits) is quantized once. Weights already encoded are
     left alone. A dimension that is not a multiple of the group gets a
     shorter tail group.
