@@ -4,7 +4,7 @@
  *
  *   prog generate --prompt TEXT [-n 64] [--temperature T] [--top-p P]
  *                 [--top-k K] [--repetition-penalty R] [--seed S]
- *   prog perplexity --file TEXT --ctx N [--json]
+ *   prog perplexity --file TEXT --ctx N [--json] [--logprobs-out PATH]
  *   prog bench [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--json]
  *   prog info [--json]
  *   prog run --prompt-ids 1,2,3 [-n N] [--json] [--logits FILE]
@@ -53,7 +53,7 @@ static void usage(void) {
           "usage: %s <command> [flags]\n"
           "  generate --prompt TEXT [-n 64] [--temperature 0.8] [--top-p 0.9]\n"
           "           [--top-k 0] [--repetition-penalty 1] [--seed 0]\n"
-          "  perplexity --file TEXT --ctx N [--json]\n"
+          "  perplexity --file TEXT --ctx N [--json] [--logprobs-out PATH]\n"
           "  bench [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] "
           "[--json]\n"
           "  info [--json]\n"
@@ -65,7 +65,7 @@ static void usage(void) {
 }
 
 typedef struct {
-  const char *prompt, *file, *prompt_ids, *logits_file;
+  const char *prompt, *file, *prompt_ids, *logits_file, *logprobs_file;
   long long tokens, ctx, prompt_tokens, gen_tokens, runs, threads, top_k;
   double temperature, top_p, repetition_penalty;
   unsigned long long seed;
@@ -121,6 +121,8 @@ static options parse_flags(int argc, char **argv) {
       o.prompt_ids = value;
     else if (!strcmp(flag, "--logits"))
       o.logits_file = value;
+    else if (!strcmp(flag, "--logprobs-out"))
+      o.logprobs_file = value;
     else if (!strcmp(flag, "-n")) {
       o.tokens = parse_int(flag, value);
       tokens_given = 1;
@@ -412,11 +414,54 @@ static int command_generate(const options *o) {
   return 0;
 }
 
+/* `perplexity --logprobs-out`: the next-token distribution at every scored
+ * position, for comparing two programs on the same ids (`microscale eval`)
+ * without keeping tokens x vocabulary floats anywhere. In native byte order:
+ *   header  "MSLP", int32 vocabulary size
+ *   record  int32 the id that follows, float32 log-softmax[vocabulary]
+ * one record per scored token, in the order perplexity scores them. */
+typedef struct {
+  FILE *out;
+  const char *path;
+  float *row; /* one log-softmax row, reused */
+} logprobs_writer;
+
+static void open_logprobs(logprobs_writer *w, const char *path) {
+  w->path = path;
+  w->out = fopen(path, "wb");
+  w->row = malloc(ms_model.vocab_size * sizeof(float));
+  if (!w->out)
+    die("cannot write '%s'", path);
+  if (!w->row)
+    die("%s", "out of memory for a log-probability row");
+  int32_t vocab = (int32_t)ms_model.vocab_size;
+  if (fwrite("MSLP", 1, 4, w->out) != 4 ||
+      fwrite(&vocab, sizeof vocab, 1, w->out) != 1)
+    die("cannot write '%s'", path);
+}
+
+static void write_logprobs(logprobs_writer *w, const float *logits,
+                           double log_total, int32_t next) {
+  for (int64_t i = 0; i < ms_model.vocab_size; ++i)
+    w->row[i] = (float)((double)logits[i] - log_total);
+  if (fwrite(&next, sizeof next, 1, w->out) != 1 ||
+      fwrite(w->row, sizeof(float), ms_model.vocab_size, w->out) !=
+          (size_t)ms_model.vocab_size)
+    die("cannot write '%s'", w->path);
+}
+
+static void close_logprobs(logprobs_writer *w) {
+  if (fclose(w->out) != 0)
+    die("cannot write '%s'", w->path);
+  free(w->row);
+}
+
 typedef struct {
   const int32_t *window;
   int64_t length;
   double nll;
   int64_t scored;
+  logprobs_writer *logprobs; /* null: no --logprobs-out */
 } window_score;
 
 static void score_chunk(void *context, const float *logits, int64_t first,
@@ -435,7 +480,11 @@ static void score_chunk(void *context, const float *logits, int64_t first,
     double total = 0.0;
     for (int64_t i = 0; i < vocab; ++i)
       total += exp((double)row[i] - max_logit);
-    s->nll += log(total) + max_logit - row[s->window[t + 1]];
+    double log_total = log(total) + max_logit;
+    int32_t next = s->window[t + 1];
+    s->nll += log_total - row[next];
+    if (s->logprobs)
+      write_logprobs(s->logprobs, row, log_total, next);
     ++s->scored;
   }
 }
@@ -452,6 +501,9 @@ static int command_perplexity(const options *o) {
     die("'%s' is empty", o->file);
   int32_t *ids;
   int64_t count = encode(text, len, ms_model.bos_id >= 0, &ids);
+  logprobs_writer logprobs = {0};
+  if (o->logprobs_file)
+    open_logprobs(&logprobs, o->logprobs_file);
   double nll = 0.0;
   int64_t scored = 0, windows = 0;
   double start = now_seconds(), last_report = start;
@@ -459,7 +511,8 @@ static int command_perplexity(const options *o) {
     int64_t length = count - first < o->ctx ? count - first : o->ctx;
     if (length < 2)
       break;
-    window_score s = {ids + first, length, 0.0, 0};
+    window_score s = {ids + first, length, 0.0, 0,
+                      o->logprobs_file ? &logprobs : 0};
     ms_feed(ids + first, length, 0, score_chunk, &s);
     nll += s.nll;
     scored += s.scored;
@@ -475,6 +528,8 @@ static int command_perplexity(const options *o) {
           (long long)scored, now_seconds() - start);
   if (scored == 0)
     die("%s", "the file has too few tokens to score");
+  if (o->logprobs_file)
+    close_logprobs(&logprobs);
   double mean = nll / scored;
   if (o->json) {
     printf("{\"tokens\": %lld, \"nll\": ", (long long)scored);
