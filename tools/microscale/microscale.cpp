@@ -217,12 +217,12 @@ cl::opt<std::string>
                   cl::desc("Tokenizer file to record (default: found next to "
                            "the model)"),
                   cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd),
-                  cl::sub(perplexityCmd));
+                  cl::sub(perplexityCmd), cl::sub(evalCmd));
 cl::opt<int64_t>
     maxContext("max-context",
                cl::desc("Context length (default: from the model)"),
                cl::init(0), cl::sub(importCmd), cl::sub(runCmd),
-               cl::sub(compileCmd), cl::sub(perplexityCmd));
+               cl::sub(compileCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
 
 } // namespace
 
