@@ -237,6 +237,7 @@ def make_ort_models(commands, onnx, tmp):
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         MatMulNBitsQuantizer)
+    logging.disable(logging.INFO)  # the quantizers log every node they visit
     int8 = os.path.join(tmp, "ort-int8.onnx")
     commands.lines.append(f"quantize_dynamic({onnx!r}, '$TMP/ort-int8.onnx', "
                           "per_channel=True, weight_type=QuantType.QInt8)")
@@ -249,10 +250,9 @@ def make_ort_models(commands, onnx, tmp):
                           "'$TMP/ort-q4.onnx')")
     quantizer = MatMulNBitsQuantizer(onnxlib.load(onnx), block_size=32,
                                      is_symmetric=True, accuracy_level=4)
-    logging.disable(logging.INFO)  # it logs every node it visits
     quantizer.process()
-    logging.disable(logging.NOTSET)
     onnxlib.save(quantizer.model.model, q4)
+    logging.disable(logging.NOTSET)
     return {"float32": onnx, "int8": int8, "q4_g32_sym": q4}
 
 
