@@ -20,14 +20,18 @@ import subprocess
 import tempfile
 import time
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.environ.get("MICROSCALE_MODELS",
                         os.path.join(HERE, "..", "..", "shared", "models"))
 
 
-def ort_bench(model, threads, prompt, gen, runs):
+def ort_runner(model, threads, prompt, gen):
+    """A function timing one greedy generation on ONNX Runtime per call.
+
+    The session (and its KV-cache plumbing) is built once, so callers can
+    interleave single runs with other engines: (prefill tok/s, decode tok/s).
+    """
+    import numpy as np
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -58,8 +62,8 @@ def ort_bench(model, threads, prompt, gen, runs):
         return outputs[0], new_cache
 
     ids = [(i * 7919 + 3) % vocab for i in range(prompt)]
-    prefill, decode = [], []
-    for _ in range(runs):
+
+    def run():
         t0 = time.perf_counter()
         logits, cache = feed(ids, {}, 0)
         t1 = time.perf_counter()
@@ -68,8 +72,13 @@ def ort_bench(model, threads, prompt, gen, runs):
             logits, cache = feed([token], cache, prompt + i)
             token = int(np.argmax(logits[0, -1]))
         t2 = time.perf_counter()
-        prefill.append(prompt / (t1 - t0))
-        decode.append(gen / (t2 - t1))
+        return prompt / (t1 - t0), gen / (t2 - t1)
+    return run
+
+
+def ort_bench(model, threads, prompt, gen, runs):
+    run = ort_runner(model, threads, prompt, gen)
+    prefill, decode = zip(*(run() for _ in range(runs)))
     return statistics.median(prefill), statistics.median(decode)
 
 
