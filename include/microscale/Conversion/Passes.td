@@ -67,9 +67,6 @@ def ConvertLLMToStandardPass
     Option<"maxContext", "max-context", "int64_t", "0",
            "KV-cache positions (default: the model's max_context)">,
   ];
-  let statistics = [
-    Statistic<"weightBytes", "weight-bytes", "Bytes of constant weights">,
-  ];
 }
 
 //===----------------------------------------------------------------------===//
@@ -97,11 +94,6 @@ def PlanMemoryPass : Pass<"microscale-plan-memory", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
-  ];
-  let statistics = [
-    Statistic<"arenaBytes", "arena-bytes", "Bytes of the arena">,
-    Statistic<"plannedBuffers", "planned-buffers",
-              "Buffers with a planned lifetime">,
   ];
 }
 

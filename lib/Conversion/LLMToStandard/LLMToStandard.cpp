@@ -146,5 +146,4 @@ void ConvertLLMToStandardPass::runOnOperation() {
   module->setAttr("ms.max_tokens", builder.getI64IntegerAttr(maxTokens));
   module->setAttr("ms.max_context",
                   builder.getI64IntegerAttr(state.contextLength));
-  weightBytes = state.weightBytes;
 }

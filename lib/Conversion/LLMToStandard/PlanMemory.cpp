@@ -73,7 +73,6 @@ BufferRequest lifetimeOf(Value buffer, int64_t bytes, Block &body,
 struct ArenaPlan {
   SmallVector<std::pair<Operation *, int64_t>> placements;
   int64_t size = 0;
-  int64_t plannedBuffers = 0;
 };
 
 bool allocates(func::FuncOp func) {
@@ -118,7 +117,6 @@ LogicalResult planAllocations(func::FuncOp func, ArenaPlan &plan) {
   MemoryPlan memoryPlan = planMemory(requests, kArenaAlignment);
   for (auto [alloc, offset] : llvm::zip(allocs, memoryPlan.offsets))
     plan.placements.push_back({alloc, offset});
-  plan.plannedBuffers = allocs.size();
   plan.size = memoryPlan.totalBytes;
   return success();
 }
@@ -213,6 +211,4 @@ void PlanMemoryPass::runOnOperation() {
                                    builder.getI64IntegerAttr(kArenaAlignment));
   replaceByViews(module, plan, arenaType);
   module->setAttr("ms.arena_bytes", builder.getI64IntegerAttr(plan.size));
-  arenaBytes = plan.size;
-  plannedBuffers = plan.plannedBuffers;
 }

@@ -153,18 +153,11 @@ struct ExpandSelfAttention : OpRewritePattern<SelfAttentionOp> {
 
 struct FormBlocksPass : public llm::impl::FormBlocksPassBase<FormBlocksPass> {
   void runOnOperation() override {
-    auto countBlocks = [&] {
-      int64_t count = 0;
-      getOperation()->walk([&](SelfAttentionOp) { ++count; });
-      return count;
-    };
-    int64_t before = countBlocks();
     RewritePatternSet patterns(&getContext());
     populateFormBlocksPatterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    numBlocks += countBlocks() - before;
   }
 };
 

@@ -276,9 +276,6 @@ void QuantizeWeightsPass::replaceWeight(WeightOp weight,
   OpBuilder builder(weight);
   WeightOp quantized = createQuantizedWeight(
       builder, weight.getLoc(), weight.getName(), weight.getType(), matrix);
-  bytesBefore += weight.getStorageBytes();
-  bytesAfter += quantized.getStorageBytes();
-  ++numQuantized;
   values.erase(weight);
   weight.replaceAllUsesWith(quantized.getResult());
   weight.erase();

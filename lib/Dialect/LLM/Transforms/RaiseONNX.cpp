@@ -247,7 +247,6 @@ LogicalResult RaiseONNXPass::recordModel(func::FuncOp func,
   // slot, and an MLP belongs to the layer of the attention before it.
   int64_t layer = 0;
   AttentionOp firstAttention;
-  int64_t norms = 0, mlps = 0;
   func.walk([&](Operation *op) {
     if (auto attention = dyn_cast<AttentionOp>(op)) {
       attention.setLayer(layer++);
@@ -256,12 +255,7 @@ LogicalResult RaiseONNXPass::recordModel(func::FuncOp func,
     }
     if (auto mlp = dyn_cast<MLPOp>(op); mlp && layer > 0)
       mlp.setLayer(layer - 1);
-    norms += isa<RMSNormOp, LayerNormOp>(op);
-    mlps += isa<MLPOp>(op);
   });
-  numAttention = layer;
-  numMLP = mlps;
-  numNorms = norms;
   if (!firstAttention)
     return func.emitError("no attention block was recognized");
 

@@ -41,11 +41,6 @@ def RaiseONNXPass : Pass<"llm-raise-onnx", "::mlir::ModuleOp"> {
     Option<"maxContext", "max-context", "int64_t", "0",
            "Context length to record (default: from the graph, else 2048)">,
   ];
-  let statistics = [
-    Statistic<"numAttention", "num-attention", "Attention blocks raised">,
-    Statistic<"numMLP", "num-mlp", "MLP blocks raised">,
-    Statistic<"numNorms", "num-norms", "Normalizations raised">,
-  ];
 }
 
 //===----------------------------------------------------------------------===//
@@ -67,9 +62,6 @@ def FormBlocksPass : Pass<"llm-form-blocks"> {
     `buildRaisePipeline`).
   }];
   let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
-  let statistics = [
-    Statistic<"numBlocks", "num-blocks", "Attention blocks formed">,
-  ];
 }
 
 def ExpandBlocksPass : Pass<"llm-expand-blocks"> {
@@ -145,13 +137,6 @@ def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
            "Tokens per calibration window (each from an empty KV cache)">,
     Option<"modelDir", "model-dir", "std::string", "\"\"",
            "Folder a relative tokenizer path is resolved against">,
-  ];
-  let statistics = [
-    Statistic<"numQuantized", "num-quantized", "Weights quantized">,
-    Statistic<"bytesBefore", "bytes-before", "Storage bytes of those weights "
-              "before">,
-    Statistic<"bytesAfter", "bytes-after", "Storage bytes of those weights "
-              "after">,
   ];
 }
 
