@@ -76,6 +76,8 @@ llvm::Error mlir::microscale::compress(ModuleOp module,
     mixed.calibrationTokens =
         std::min(options.calibrationTokens, options.sensitivityTokens);
     mixed.modelDir = options.modelDir;
+    // Trials like the method that follows (activation-aware scales aside).
+    mixed.trialMethod = options.method == "rtn" ? "rtn" : "calibrated";
     pm.addPass(llm::createMixedPrecisionPass(mixed));
   }
   llm::QuantizeWeightsPassOptions quantize;

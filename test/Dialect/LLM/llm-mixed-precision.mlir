@@ -18,8 +18,9 @@
 // RUN: %python %utils/weight_budget.py check %t.tight.summary --at-most $(%python %utils/weight_budget.py bytes %t.q4.summary --scale 0.9)
 // RUN: %python %utils/weight_budget.py check %t.tight.summary --at-most $(%python %utils/weight_budget.py bytes %t.mixed.summary)
 
-// bits-per-weight: the average over the matrices; norms stay float.
-// RUN: microscale-opt %t.float.mlir --llm-mixed-precision="bits-per-weight=4.5 calibration=%models/../data/wikitext-2-raw-test/wiki.test.part1.raw calibration-tokens=128" -o %t.bits.mlir
+// bits-per-weight: the average over the matrices; norms stay float (trials
+// by plain round-to-nearest here).
+// RUN: microscale-opt %t.float.mlir --llm-mixed-precision="bits-per-weight=4.5 calibration=%models/../data/wikitext-2-raw-test/wiki.test.part1.raw calibration-tokens=128 trial-method=rtn" -o %t.bits.mlir
 // RUN: microscale import %t.bits.mlir --raise --quantize int8 --summary > %t.bits.summary
 // RUN: %python %utils/weight_budget.py check %t.bits.summary --at-most $(%python %utils/weight_budget.py bits %t.float.mlir --bits-per-weight 4.5)
 
@@ -55,12 +56,14 @@
 // RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x candidates=q4,q9" 2>&1 | FileCheck %s --check-prefix=BAD-CANDIDATE
 // RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=3 calibration=x" 2>&1 | FileCheck %s --check-prefix=TOO-FEW-BITS
 // RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x weights=norms" 2>&1 | FileCheck %s --check-prefix=BAD-WEIGHTS
+// RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x trial-method=gptq" 2>&1 | FileCheck %s --check-prefix=BAD-TRIAL
 // NO-BUDGET: error: llm-mixed-precision: give exactly one of budget-bytes and bits-per-weight (positive)
 // NO-CALIBRATION: error: llm-mixed-precision: the sensitivities are measured on calibration text (calibration=FILE)
 // BAD-CANDIDATE: error: llm-mixed-precision: candidate: bad quantization format 'q9': bits must be in [2, 8]
 // 2 rows of 64: 3 bits per code plus an f16 scale and a zero point per 32.
 // TOO-FEW-BITS: error: llm-mixed-precision: 3 bits per weight is below the smallest assignment, 3.750 bits per weight (60 bytes for 1 matrices)
 // BAD-WEIGHTS: error: llm-mixed-precision: weights must be 'all' or 'linears', got 'norms'
+// BAD-TRIAL: error: llm-mixed-precision: trial-method must be rtn, clip or calibrated, got 'gptq'
 func.func @linear(%x: tensor<?x?x64xf32>) -> tensor<?x?x2xf32> {
   %w = llm.weight "w" : tensor<2x64xf32> = dense<0.5> : tensor<2x64xf32>
   %y = llm.linear %x, %w : (tensor<?x?x64xf32>, tensor<2x64xf32>) -> tensor<?x?x2xf32>

@@ -197,6 +197,11 @@ LogicalResult MixedPrecisionPass::parseOptions() {
   if (calibration.empty())
     return module.emitError("llm-mixed-precision: the sensitivities are "
                             "measured on calibration text (calibration=FILE)");
+  if (trialMethod != "rtn" && trialMethod != "clip" &&
+      trialMethod != "calibrated")
+    return module.emitError("llm-mixed-precision: trial-method must be rtn, "
+                            "clip or calibrated, got '")
+           << trialMethod << "'";
   SmallVector<std::string> names(candidates.begin(), candidates.end());
   if (names.empty())
     names.assign(std::begin(kDefaultCandidates), std::end(kDefaultCandidates));
@@ -339,13 +344,13 @@ FailureOr<double> MixedPrecisionPass::measureLoss() {
 std::vector<float>
 MixedPrecisionPass::trialValues(const Matrix &matrix, ArrayRef<float> values,
                                 const quant::Format &format) const {
-  if (!matrix.stats || matrix.stats->tokens == 0)
+  if (trialMethod == "rtn" || !matrix.stats || matrix.stats->tokens == 0)
     return quant::dequantize(quant::quantizeRoundToNearest(
         values, matrix.rows, matrix.cols, format));
-  quant::ClipSearchResult clip = quant::searchClipping(
-      values, matrix.rows, matrix.cols, format, *matrix.stats);
-  return quant::dequantize(quant::quantizeWithGroupParams(
-      values, matrix.rows, matrix.cols, format, clip.params));
+  quant::CalibratedOptions options;
+  options.gptq = options.refitScales = trialMethod == "calibrated";
+  return quant::dequantize(quant::quantizeCalibrated(
+      values, matrix.rows, matrix.cols, format, *matrix.stats, options));
 }
 
 LogicalResult MixedPrecisionPass::measureSensitivities() {

@@ -170,11 +170,14 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
     `calibration-tokens` tokens, in windows of `calibration-window`) once to
     collect each matrix's input statistics H = X^T X and its own output
     distributions. Then each matrix in turn is quantized alone in each
-    candidate format (round-to-nearest with the clip search under its H, a
-    cheap stand-in for the calibrated method; plain round-to-nearest for an
-    embedding table, which has no input), swapped into the interpreter and
-    scored by the mean KL divergence of the float model's next-token
-    distribution to the perturbed one over the calibration tokens.
+    candidate format as `trial-method` says, swapped into the interpreter
+    and scored by the mean KL divergence of the float model's next-token
+    distribution to the perturbed one over the calibration tokens. The
+    trial should resemble the method that quantizes the model afterwards:
+    `calibrated` (the clip search, GPTQ and the scale refit under the
+    matrix's H; the default), `clip` (round-to-nearest with the clip search
+    only) or `rtn`. An embedding table, which has no input statistics, is
+    tried with round-to-nearest.
 
     Allocation assumes the matrices' effects add up: each matrix starts at
     its cheapest candidate and the upgrade with the largest loss reduction
@@ -208,6 +211,8 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
            "Tokens per calibration window (each from an empty KV cache)">,
     Option<"modelDir", "model-dir", "std::string", "\"\"",
            "Folder a relative tokenizer path is resolved against">,
+    Option<"trialMethod", "trial-method", "std::string", "\"calibrated\"",
+           "How each trial quantization is made: calibrated, clip or rtn">,
     Option<"printRanking", "print-ranking", "bool", "false",
            "Print the measured sensitivities and the allocation">,
   ];
