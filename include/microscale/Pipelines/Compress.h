@@ -38,12 +38,14 @@ struct CompressionOptions {
   /// Mixed precision: a byte budget for all weights or an average width.
   int64_t weightBudget = 0;
   double bitsPerWeight = 0;
+  /// Most calibration tokens the budget's sensitivity measurement reads: it
+  /// runs the model once per matrix and candidate format.
+  int64_t sensitivityTokens = 2048;
   /// Folder the model's relative tokenizer path is resolved against.
   std::string modelDir;
 
-  bool enabled() const {
-    return !quantize.empty() || weightBudget > 0 || bitsPerWeight > 0;
-  }
+  bool usesBudget() const { return weightBudget > 0 || bitsPerWeight > 0; }
+  bool enabled() const { return !quantize.empty() || usesBudget(); }
   /// One line for the program's descriptor ("none" when disabled).
   std::string describe() const;
 };

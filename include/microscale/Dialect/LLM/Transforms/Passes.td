@@ -140,6 +140,70 @@ def QuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
+  let summary = "Choose each weight matrix's format to fit a byte budget";
+  let description = [{
+    Sets the `llm.quantize` attribute of every quantizable matrix (the set
+    `llm-quantize-weights` covers with the same `weights`) to one of
+    `candidates` so that the weights fit `budget-bytes` (all weights'
+    storage, including those that stay float, such as norms) or
+    `bits-per-weight` (the average over the matrices it assigns), with the
+    least measured loss. `llm-quantize-weights` then quantizes each matrix
+    in its chosen format, with whatever method it is given.
+
+    Sensitivity is measured, not guessed: the float model runs on the
+    reference interpreter over `calibration` text (its first
+    `calibration-tokens` tokens, in windows of `calibration-window`) once to
+    collect each matrix's input statistics H = X^T X and its own output
+    distributions. Then each matrix in turn is quantized alone in each
+    candidate format as `trial-method` says, swapped into the interpreter
+    and scored by the mean KL divergence of the float model's next-token
+    distribution to the perturbed one over the calibration tokens. The
+    trial should resemble the method that quantizes the model afterwards:
+    `calibrated` (the clip search, GPTQ and the scale refit under the
+    matrix's H; the default), `clip` (round-to-nearest with the clip search
+    only) or `rtn`. An embedding table, which has no input statistics, is
+    tried with round-to-nearest.
+
+    Allocation assumes the matrices' effects add up: each matrix starts at
+    its cheapest candidate and the upgrade with the largest loss reduction
+    per extra byte is taken next, along each matrix's lower convex hull of
+    (bytes, loss), which makes the greedy optimal for the additive model;
+    an upgrade that does not fit retires its matrix. A budget below the
+    cheapest assignment is an error that names the minimum. A weight used
+    twice (tied embedding and logits) is one matrix.
+
+    `print-ranking` prints, to stderr, a table of matrices by candidates
+    with each one's storage bytes and measured loss increase (`*` marks
+    the choice), and the budget's arithmetic.
+  }];
+  let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
+  let options = [
+    Option<"budgetBytes", "budget-bytes", "int64_t", "0",
+           "Storage bytes for all weights (the float ones included)">,
+    Option<"bitsPerWeight", "bits-per-weight", "double", "0.0",
+           "Average bits per weight of the assigned matrices">,
+    ListOption<"candidates", "candidates", "std::string",
+               "Formats to choose from (float allowed); default "
+               "q3_g32_asym,q4_g64_asym,q4_g32_asym,q5_g32_asym,"
+               "q6_g32_sym,int8">,
+    Option<"weights", "weights", "std::string", "\"all\"",
+           "Which matrices: all (linears, embedding, logits) or linears">,
+    Option<"calibration", "calibration", "std::string", "\"\"",
+           "Plain text file the sensitivities are measured on">,
+    Option<"calibrationTokens", "calibration-tokens", "int64_t", "2048",
+           "Tokens of calibration text to use">,
+    Option<"calibrationWindow", "calibration-window", "int64_t", "256",
+           "Tokens per calibration window (each from an empty KV cache)">,
+    Option<"modelDir", "model-dir", "std::string", "\"\"",
+           "Folder a relative tokenizer path is resolved against">,
+    Option<"trialMethod", "trial-method", "std::string", "\"calibrated\"",
+           "How each trial quantization is made: calibrated, clip or rtn">,
+    Option<"printRanking", "print-ranking", "bool", "false",
+           "Print the measured sensitivities and the allocation">,
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Debugging
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,482 @@
+//===- MixedPrecision.cpp - formats per matrix to a byte budget -*- C++ -*-===//
+//
+// Part of the Microscale project.
+//
+// Measures how much each matrix in each candidate format costs the model
+// (alone, on the reference interpreter, against the float model's own
+// distributions) and picks one format per matrix so that the weights fit a
+// byte budget with the least total loss, assuming the losses add up. The
+// choice is left in `llm.quantize` attributes for `llm-quantize-weights`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "microscale/Dialect/LLM/IR/LLMOps.h"
+#include "microscale/Dialect/LLM/IR/WeightData.h"
+#include "microscale/Dialect/LLM/Transforms/Calibration.h"
+#include "microscale/Dialect/LLM/Transforms/Passes.h"
+#include "microscale/Quant/Calibrated.h"
+#include "microscale/Quant/Quant.h"
+#include "microscale/Reference/Interpreter.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <queue>
+#include <tuple>
+
+namespace mlir::microscale::llm {
+#define GEN_PASS_DEF_MIXEDPRECISIONPASS
+#include "microscale/Dialect/LLM/Transforms/Passes.h.inc"
+} // namespace mlir::microscale::llm
+
+using namespace mlir;
+using namespace mlir::microscale;
+using namespace mlir::microscale::llm;
+
+namespace {
+
+/// A ladder with steps of roughly 0.4 to 1 bit per weight between 3.75 and
+/// 8, so that the allocator can move a matrix up by a little.
+constexpr const char *kDefaultCandidates[] = {"q3_g32_asym", "q4_g64_asym",
+                                              "q4_g32_asym", "q5_g32_asym",
+                                              "q6_g32_sym",  "int8"};
+
+/// The roles `llm-quantize-weights` quantizes (kept in step with it).
+bool isLayerMatrixRole(WeightRole role) {
+  switch (role) {
+  case WeightRole::Linear:
+  case WeightRole::QueryProj:
+  case WeightRole::KeyProj:
+  case WeightRole::ValueProj:
+  case WeightRole::OutputProj:
+  case WeightRole::UpProj:
+  case WeightRole::GateProj:
+  case WeightRole::DownProj:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool isQuantizableRole(WeightRole role) {
+  return isLayerMatrixRole(role) || role == WeightRole::TokenEmbedding ||
+         role == WeightRole::Logits;
+}
+
+/// One format to choose from; no format keeps the weight float.
+struct Candidate {
+  std::string name;
+  std::optional<quant::Format> format;
+
+  int64_t storageBytes(int64_t rows, int64_t cols) const {
+    return format ? format->storageBytes(rows, cols) : rows * cols * 4;
+  }
+};
+
+/// A matrix to assign, and what each candidate costs it.
+struct Matrix {
+  WeightOp weight;
+  std::string label;
+  int64_t rows = 0, cols = 0;
+  const quant::InputStatistics *stats = nullptr;
+  /// Per candidate: storage bytes and measured loss increase.
+  SmallVector<int64_t> bytes;
+  SmallVector<double> loss;
+  /// Index of the chosen candidate.
+  size_t choice = 0;
+};
+
+/// `layers.<L>.<role>` inside layers, the role outside (as the overrides of
+/// `llm-quantize-weights` name weights).
+std::string getCanonicalName(WeightRole role, std::optional<int64_t> layer) {
+  std::string roleName = stringifyWeightRole(role).str();
+  if (!layer)
+    return roleName;
+  return "layers." + std::to_string(*layer) + "." + roleName;
+}
+
+/// `value` without trailing zeros (4.5, 5).
+std::string printShortest(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+/// Row-wise log-softmax of `[rows, vocab]` logits, in place.
+void logSoftmax(std::vector<float> &logits, int64_t vocab) {
+  for (size_t first = 0; first < logits.size(); first += vocab) {
+    float *row = logits.data() + first;
+    float max = *std::max_element(row, row + vocab);
+    double sum = 0.0;
+    for (int64_t i = 0; i < vocab; ++i)
+      sum += std::exp(static_cast<double>(row[i] - max));
+    float logSum = max + static_cast<float>(std::log(sum));
+    for (int64_t i = 0; i < vocab; ++i)
+      row[i] -= logSum;
+  }
+}
+
+/// Indices of the candidates on the lower convex hull of (bytes, loss),
+/// cheapest first: along it, each step buys less loss per byte than the
+/// one before, so taking the best step first is optimal for additive
+/// losses.
+SmallVector<size_t> lowerHull(const Matrix &matrix) {
+  SmallVector<size_t> order(matrix.bytes.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::sort(order, [&](size_t a, size_t b) {
+    return std::make_tuple(matrix.bytes[a], matrix.loss[a], a) <
+           std::make_tuple(matrix.bytes[b], matrix.loss[b], b);
+  });
+  SmallVector<size_t> hull;
+  for (size_t index : order) {
+    // Only candidates that lower the loss of every cheaper one.
+    if (!hull.empty() && matrix.loss[index] >= matrix.loss[hull.back()])
+      continue;
+    auto slope = [&](size_t a, size_t b) {
+      return (matrix.loss[b] - matrix.loss[a]) /
+             static_cast<double>(matrix.bytes[b] - matrix.bytes[a]);
+    };
+    while (hull.size() >= 2 && slope(hull[hull.size() - 2], hull.back()) >=
+                                   slope(hull.back(), index))
+      hull.pop_back();
+    hull.push_back(index);
+  }
+  return hull;
+}
+
+struct MixedPrecisionPass
+    : public llm::impl::MixedPrecisionPassBase<MixedPrecisionPass> {
+  using MixedPrecisionPassBase::MixedPrecisionPassBase;
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult parseOptions();
+  LogicalResult collectMatrices();
+  /// Bytes the assigned matrices may take, after the weights that stay.
+  FailureOr<int64_t> matrixBudget();
+  /// Calibration statistics and the float model's log-probabilities.
+  LogicalResult calibrate();
+  /// Mean KL(float || current) per calibration token.
+  FailureOr<double> measureLoss();
+  LogicalResult measureSensitivities();
+  std::vector<float> trialValues(const Matrix &matrix, ArrayRef<float> values,
+                                 const quant::Format &format) const;
+  /// Greedy upgrades along the hulls; returns the bytes used.
+  int64_t allocate(int64_t budget);
+  void printTable(int64_t budget, int64_t used) const;
+
+  SmallVector<Candidate> parsedCandidates;
+  std::vector<Matrix> matrices;
+  /// Storage of the weights that are not assigned (norms, ...).
+  int64_t fixedBytes = 0;
+  std::vector<int64_t> ids;
+  /// Tokens per window: the option, at most the model's context.
+  int64_t window = 0;
+  std::vector<InputGroup> groups;
+  // Shared: clonePass copies the pass (the copy starts with none).
+  std::shared_ptr<reference::Interpreter> interpreter;
+  /// The float model's log-probabilities, window after window.
+  std::vector<float> referenceLogProbs;
+};
+
+LogicalResult MixedPrecisionPass::parseOptions() {
+  ModuleOp module = getOperation();
+  if ((budgetBytes > 0) == (bitsPerWeight > 0))
+    return module.emitError("llm-mixed-precision: give exactly one of "
+                            "budget-bytes and bits-per-weight (positive)");
+  if (weights != "all" && weights != "linears")
+    return module.emitError("llm-mixed-precision: weights must be 'all' or "
+                            "'linears', got '")
+           << weights << "'";
+  if (calibration.empty())
+    return module.emitError("llm-mixed-precision: the sensitivities are "
+                            "measured on calibration text (calibration=FILE)");
+  if (trialMethod != "rtn" && trialMethod != "clip" &&
+      trialMethod != "calibrated")
+    return module.emitError("llm-mixed-precision: trial-method must be rtn, "
+                            "clip or calibrated, got '")
+           << trialMethod << "'";
+  SmallVector<std::string> names(candidates.begin(), candidates.end());
+  if (names.empty())
+    names.assign(std::begin(kDefaultCandidates), std::end(kDefaultCandidates));
+  for (const std::string &name : names) {
+    Candidate candidate{name, std::nullopt};
+    if (name != "float") {
+      auto format = quant::parseFormat(name);
+      if (!format)
+        return module.emitError("llm-mixed-precision: candidate: ")
+               << llvm::toString(format.takeError());
+      candidate.format = *format;
+    }
+    parsedCandidates.push_back(std::move(candidate));
+  }
+  return success();
+}
+
+LogicalResult MixedPrecisionPass::collectMatrices() {
+  llvm::DenseSet<Operation *> seen;
+  for (WeightRef ref : findWeights(getOperation(), {}, std::nullopt)) {
+    WeightOp weight = getWeightOp(ref.use);
+    if (!isQuantizableRole(ref.use.role) || !weight || weight.getEncoding() ||
+        (weights == "linears" && !isLayerMatrixRole(ref.use.role)) ||
+        !seen.insert(weight).second)
+      continue;
+    RankedTensorType type = weight.getType();
+    if (type.getRank() != 2 || !type.hasStaticShape())
+      return weight.emitOpError("llm-mixed-precision: cannot quantize '")
+             << weight.getName() << "': not a static 2-D matrix (" << type
+             << ")";
+    Matrix matrix;
+    matrix.weight = weight;
+    matrix.label = getCanonicalName(ref.use.role, ref.user.getWeightLayer());
+    matrix.rows = type.getDimSize(0);
+    matrix.cols = type.getDimSize(1);
+    for (const Candidate &candidate : parsedCandidates)
+      matrix.bytes.push_back(candidate.storageBytes(matrix.rows, matrix.cols));
+    matrices.push_back(std::move(matrix));
+  }
+  getOperation().walk([&](WeightOp weight) {
+    if (!seen.contains(weight))
+      fixedBytes += weight.getStorageBytes();
+  });
+  return success();
+}
+
+FailureOr<int64_t> MixedPrecisionPass::matrixBudget() {
+  int64_t minimum = 0, elements = 0;
+  for (const Matrix &matrix : matrices) {
+    minimum += *llvm::min_element(matrix.bytes);
+    elements += matrix.rows * matrix.cols;
+  }
+  ModuleOp module = getOperation();
+  if (budgetBytes > 0) {
+    if (budgetBytes < minimum + fixedBytes)
+      return module.emitError("llm-mixed-precision: a budget of ")
+                 << budgetBytes.getValue()
+                 << " bytes is below the smallest assignment, "
+                 << minimum + fixedBytes << " bytes (" << matrices.size()
+                 << " matrices in their cheapest candidates, " << minimum
+                 << " bytes, and " << fixedBytes
+                 << " bytes of weights that stay float)",
+             failure();
+    return budgetBytes - fixedBytes;
+  }
+  auto budget = static_cast<int64_t>(bitsPerWeight * elements / 8.0);
+  if (budget < minimum)
+    return module.emitError("llm-mixed-precision: ")
+               << printShortest(bitsPerWeight)
+               << " bits per weight is below the smallest assignment, "
+               << llvm::formatv("{0:f3}", 8.0 * minimum / elements).str()
+               << " bits per weight (" << minimum << " bytes for "
+               << matrices.size() << " matrices)",
+           failure();
+  return budget;
+}
+
+LogicalResult MixedPrecisionPass::calibrate() {
+  ModuleOp module = getOperation();
+  auto read =
+      readCalibrationIds(module, calibration, calibrationTokens, modelDir);
+  if (!read)
+    return module.emitError("llm-mixed-precision: calibration: ")
+           << llvm::toString(read.takeError());
+  ids = std::move(*read);
+  groups = findInputGroups(module);
+  if (llvm::Error error =
+          collectInputStatistics(module, ids, calibrationWindow, groups))
+    return module.emitError("llm-mixed-precision: calibration: ")
+           << llvm::toString(std::move(error));
+  llvm::DenseMap<Operation *, const quant::InputStatistics *> statsOf;
+  for (const InputGroup &group : groups)
+    for (WeightOp weight : group.weights)
+      statsOf.try_emplace(weight, &group.stats);
+  for (Matrix &matrix : matrices)
+    matrix.stats = statsOf.lookup(matrix.weight);
+
+  auto created = reference::Interpreter::create(module);
+  if (!created)
+    return module.emitError("llm-mixed-precision: ")
+           << llvm::toString(created.takeError());
+  interpreter = std::move(*created);
+  window = std::min<int64_t>(calibrationWindow, interpreter->maxContext());
+  if (window < 1)
+    return module.emitError("llm-mixed-precision: the calibration window "
+                            "must be positive");
+  for (size_t first = 0; first < ids.size(); first += window) {
+    interpreter->reset();
+    auto logits = interpreter->forward(ArrayRef(ids).slice(
+        first, std::min<size_t>(window, ids.size() - first)));
+    if (!logits)
+      return module.emitError("llm-mixed-precision: ")
+             << llvm::toString(logits.takeError());
+    logSoftmax(*logits, interpreter->vocabSize());
+    llvm::append_range(referenceLogProbs, *logits);
+  }
+  return success();
+}
+
+FailureOr<double> MixedPrecisionPass::measureLoss() {
+  int64_t vocab = interpreter->vocabSize();
+  double total = 0.0;
+  for (size_t first = 0; first < ids.size(); first += window) {
+    interpreter->reset();
+    auto logits = interpreter->forward(ArrayRef(ids).slice(
+        first, std::min<size_t>(window, ids.size() - first)));
+    if (!logits)
+      return getOperation().emitError("llm-mixed-precision: ")
+                 << llvm::toString(logits.takeError()),
+             failure();
+    logSoftmax(*logits, vocab);
+    const float *reference = referenceLogProbs.data() + first * vocab;
+    for (size_t i = 0; i < logits->size(); ++i)
+      total += std::exp(static_cast<double>(reference[i])) *
+               (reference[i] - (*logits)[i]);
+  }
+  return total / static_cast<double>(ids.size());
+}
+
+std::vector<float>
+MixedPrecisionPass::trialValues(const Matrix &matrix, ArrayRef<float> values,
+                                const quant::Format &format) const {
+  if (trialMethod == "rtn" || !matrix.stats || matrix.stats->tokens == 0)
+    return quant::dequantize(quant::quantizeRoundToNearest(
+        values, matrix.rows, matrix.cols, format));
+  quant::CalibratedOptions options;
+  options.gptq = options.refitScales = trialMethod == "calibrated";
+  return quant::dequantize(quant::quantizeCalibrated(
+      values, matrix.rows, matrix.cols, format, *matrix.stats, options));
+}
+
+LogicalResult MixedPrecisionPass::measureSensitivities() {
+  for (Matrix &matrix : matrices) {
+    auto read = readWeightValues(matrix.weight);
+    if (!read)
+      return matrix.weight.emitOpError(llvm::toString(read.takeError()));
+    std::vector<float> original = std::move(*read);
+    for (const Candidate &candidate : parsedCandidates) {
+      if (!candidate.format) {
+        matrix.loss.push_back(0.0); // Float is the reference itself.
+        continue;
+      }
+      auto previous = interpreter->exchangeWeight(
+          matrix.weight.getResult(),
+          trialValues(matrix, original, *candidate.format));
+      if (!previous)
+        return matrix.weight.emitOpError(llvm::toString(previous.takeError()));
+      FailureOr<double> loss = measureLoss();
+      if (failed(loss))
+        return failure();
+      // Tiny negative values are rounding noise: the KL is never below 0.
+      matrix.loss.push_back(std::max(*loss, 0.0));
+      if (auto restored = interpreter->exchangeWeight(matrix.weight.getResult(),
+                                                      std::move(*previous));
+          !restored)
+        return matrix.weight.emitOpError(llvm::toString(restored.takeError()));
+    }
+  }
+  return success();
+}
+
+int64_t MixedPrecisionPass::allocate(int64_t budget) {
+  std::vector<SmallVector<size_t>> hulls;
+  std::vector<size_t> position(matrices.size(), 0);
+  int64_t used = 0;
+  for (Matrix &matrix : matrices) {
+    hulls.push_back(lowerHull(matrix));
+    matrix.choice = hulls.back().front();
+    used += matrix.bytes[matrix.choice];
+  }
+  // (loss reduction per byte of the matrix's next step, matrix), best first;
+  // ties go to the earlier matrix.
+  using Step = std::pair<double, size_t>;
+  auto worse = [](const Step &a, const Step &b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  };
+  std::priority_queue<Step, std::vector<Step>, decltype(worse)> steps(worse);
+  auto pushNext = [&](size_t index) {
+    const Matrix &matrix = matrices[index];
+    const SmallVector<size_t> &hull = hulls[index];
+    if (position[index] + 1 >= hull.size())
+      return;
+    size_t from = hull[position[index]], to = hull[position[index] + 1];
+    steps.push({(matrix.loss[from] - matrix.loss[to]) /
+                    static_cast<double>(matrix.bytes[to] - matrix.bytes[from]),
+                index});
+  };
+  for (size_t index = 0; index < matrices.size(); ++index)
+    pushNext(index);
+  while (!steps.empty()) {
+    size_t index = steps.top().second;
+    steps.pop();
+    Matrix &matrix = matrices[index];
+    size_t next = hulls[index][position[index] + 1];
+    int64_t extra = matrix.bytes[next] - matrix.bytes[matrix.choice];
+    // A step that does not fit retires the matrix: its later steps cost
+    // more still. Smaller steps of other matrices may fit.
+    if (used + extra > budget)
+      continue;
+    used += extra;
+    matrix.choice = next;
+    ++position[index];
+    pushNext(index);
+  }
+  return used;
+}
+
+void MixedPrecisionPass::printTable(int64_t budget, int64_t used) const {
+  llvm::raw_ostream &os = llvm::errs();
+  os << "llm-mixed-precision: loss = mean KL(float || trial) per token over "
+     << ids.size() << " calibration tokens; bytes = storage\n";
+  os << llvm::formatv("{0,-24} {1,-10}", "matrix", "shape");
+  for (const Candidate &candidate : parsedCandidates)
+    os << llvm::formatv(" {0,22}", candidate.name);
+  os << "\n";
+  for (const Matrix &matrix : matrices) {
+    std::string row =
+        llvm::formatv("{0,-24} {1,-10}", matrix.label,
+                      llvm::formatv("{0}x{1}", matrix.rows, matrix.cols).str());
+    for (size_t i = 0; i < parsedCandidates.size(); ++i)
+      row += llvm::formatv(" {0,10} {1,10:e3}{2}", matrix.bytes[i],
+                           matrix.loss[i], i == matrix.choice ? "*" : " ");
+    os << StringRef(row).rtrim() << "\n";
+  }
+  double loss = 0.0;
+  for (const Matrix &matrix : matrices)
+    loss += matrix.loss[matrix.choice];
+  os << llvm::formatv("assigned {0} bytes of {1} for {2} matrices, {3} "
+                      "bytes stay float; predicted loss {4:e3}\n",
+                      used, budget, matrices.size(), fixedBytes, loss);
+}
+
+void MixedPrecisionPass::runOnOperation() {
+  parsedCandidates.clear();
+  matrices.clear();
+  fixedBytes = 0;
+  if (failed(parseOptions()) || failed(collectMatrices()))
+    return signalPassFailure();
+  if (matrices.empty())
+    return;
+  // The budget is checked before the (slow) measurements.
+  FailureOr<int64_t> budget = matrixBudget();
+  if (failed(budget) || failed(calibrate()) || failed(measureSensitivities()))
+    return signalPassFailure();
+  // The measurements are done: free the model copy and the distributions.
+  interpreter.reset();
+  referenceLogProbs = {};
+  int64_t used = allocate(*budget);
+  Builder builder(&getContext());
+  for (const Matrix &matrix : matrices)
+    matrix.weight->setAttr(
+        kQuantizeFormatAttr,
+        builder.getStringAttr(parsedCandidates[matrix.choice].name));
+  if (printRanking)
+    printTable(*budget, used);
+}
+
+} // namespace
