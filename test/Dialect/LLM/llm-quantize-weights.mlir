@@ -1,4 +1,5 @@
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=int8" | FileCheck %s --check-prefix=INT8
+// RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=int8" | microscale-opt --split-input-file | FileCheck %s --check-prefix=INT8
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g32_asym" | FileCheck %s --check-prefix=Q4
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 weights=linears" | FileCheck %s --check-prefix=LINEARS
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 overrides=layers\.0\.down_proj=int8,w.*=float" | FileCheck %s --check-prefix=OVERRIDE
@@ -91,4 +92,16 @@ func.func @chosen(%x: tensor<?x?x40xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf3
   %ya = llm.linear %x, %a : (tensor<?x?x40xf32>, tensor<2x40xf32>) -> tensor<?x?x2xf32>
   %yb = llm.linear %x, %b : (tensor<?x?x40xf32>, tensor<2x40xf32>) -> tensor<?x?x2xf32>
   return %ya, %yb : tensor<?x?x2xf32>, tensor<?x?x2xf32>
+}
+
+// -----
+
+// Exporters' names are not identifiers; the blob keys are, so the quantized
+// module prints in a form that parses back.
+// INT8-LABEL: func.func @exported_name
+// INT8: llm.weight "model/w::0" : tensor<2x4xf32, #llm.quant<bits = 8, symmetric = true, scale = f16>> = dense_resource<model_w__0.q> : tensor<2x4xi8> scales dense_resource<model_w__0.scales>
+func.func @exported_name(%x: tensor<?x?x4xf32>) -> tensor<?x?x2xf32> {
+  %w = llm.weight "model/w::0" : tensor<2x4xf32> = dense<0.5> : tensor<2x4xf32>
+  %y = llm.linear %x, %w : (tensor<?x?x4xf32>, tensor<2x4xf32>) -> tensor<?x?x2xf32>
+  return %y : tensor<?x?x2xf32>
 }

@@ -8,6 +8,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cstring>
@@ -133,16 +134,24 @@ llvm::Expected<std::vector<float>> llm::readWeightValues(WeightOp weight) {
   return quant::dequantize(matrix);
 }
 
+std::string llm::getResourceKey(StringRef name, StringRef suffix) {
+  std::string key = (name + suffix).str();
+  for (char &c : key)
+    if (!llvm::isAlnum(c) && c != '_' && c != '.')
+      c = '_';
+  return key;
+}
+
 /// A resource blob named after the weight holding `bytes`.
 static DenseResourceElementsAttr makeBlob(StringRef name, StringRef suffix,
                                           RankedTensorType type,
                                           ArrayRef<uint8_t> bytes) {
+  std::string key = getResourceKey(name, suffix);
   auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
       ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
                      bytes.size()),
       /*align=*/64);
-  return DenseResourceElementsAttr::get(type, (name + suffix).str(),
-                                        std::move(blob));
+  return DenseResourceElementsAttr::get(type, key, std::move(blob));
 }
 
 WeightOp llm::createQuantizedWeight(OpBuilder &builder, Location loc,

@@ -418,7 +418,8 @@ void QuantizeWeightsPass::writeBackDenseWeights() {
                        it->second.size() * sizeof(float)),
         /*align=*/64);
     auto value = DenseResourceElementsAttr::get(
-        denseType, (weight.getName() + ".scaled").str(), std::move(blob));
+        denseType, getResourceKey(weight.getName(), ".scaled"),
+        std::move(blob));
     auto replacement = builder.create<WeightOp>(weight.getLoc(), denseType,
                                                 weight.getName(), value);
     weight.replaceAllUsesWith(replacement.getResult());

@@ -30,6 +30,11 @@ llvm::Expected<std::vector<float>> readWeightValues(WeightOp weight);
 quant::Format getQuantFormat(QuantAttr attr);
 QuantAttr getQuantAttr(MLIRContext *context, const quant::Format &format);
 
+/// The resource blob key for data of the weight `name`: MLIR's textual form
+/// only accepts identifier characters in keys, and exporters name weights
+/// `onnx::MatMul_12` or `model/layers.0/...`.
+std::string getResourceKey(StringRef name, StringRef suffix);
+
 /// An `llm.weight` named `name` holding `matrix` (resource blobs for the
 /// codes, scales and zero points), whose logical type is `logical` with the
 /// matrix's encoding.
