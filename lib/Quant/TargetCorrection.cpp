@@ -52,8 +52,7 @@ static bool choleskyFactor(std::vector<double> &a, int64_t n) {
 }
 
 /// Solves L L^T x = b in place with the factor of choleskyFactor.
-static void choleskySolve(const std::vector<double> &l, int64_t n,
-                          double *b) {
+static void choleskySolve(const std::vector<double> &l, int64_t n, double *b) {
   for (int64_t i = 0; i < n; ++i) {
     double sum = b[i];
     for (int64_t k = 0; k < i; ++k)

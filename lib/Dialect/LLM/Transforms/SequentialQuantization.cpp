@@ -1,4 +1,5 @@
-//===- SequentialQuantization.cpp - layer by layer, toward float -*- C++ -*-===//
+//===- SequentialQuantization.cpp - layer by layer, toward float -*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //
@@ -59,15 +60,14 @@ std::vector<float> SequentialQuantizer::valuesOf(WeightOp weight) {
 }
 
 llvm::Error SequentialQuantizer::start() {
-  for (std::unique_ptr<Interpreter> *model :
-       {&floatModel, &quantizedModel}) {
+  for (std::unique_ptr<Interpreter> *model : {&floatModel, &quantizedModel}) {
     auto created = Interpreter::create(module);
     if (!created)
       return created.takeError();
     *model = std::move(*created);
     for (auto &[op, values] : *plan.editedValues) {
-      auto exchanged = (*model)->exchangeWeight(
-          cast<WeightOp>(op).getResult(), values);
+      auto exchanged =
+          (*model)->exchangeWeight(cast<WeightOp>(op).getResult(), values);
       if (!exchanged)
         return exchanged.takeError();
     }
@@ -105,18 +105,17 @@ SequentialQuantizer::measure(ArrayRef<InputGroup *> stage,
         if (it != leaders.end())
           floatInputs[it->second].assign(input.begin(), input.end());
       });
-  quantizedModel->setLinearObserver(
-      [&](Value weight, ArrayRef<float> input, int64_t rows, int64_t in) {
-        auto it = leaders.find(weight);
-        if (it == leaders.end() ||
-            floatInputs[it->second].size() != input.size())
-          return;
-        quant::InputStatistics &stats = stage[it->second]->stats;
-        stats.cols = in;
-        quant::accumulateStatistics(stats, input, rows);
-        quant::accumulateCrossStatistics(cross[it->second], input,
-                                         floatInputs[it->second], rows, in);
-      });
+  quantizedModel->setLinearObserver([&](Value weight, ArrayRef<float> input,
+                                        int64_t rows, int64_t in) {
+    auto it = leaders.find(weight);
+    if (it == leaders.end() || floatInputs[it->second].size() != input.size())
+      return;
+    quant::InputStatistics &stats = stage[it->second]->stats;
+    stats.cols = in;
+    quant::accumulateStatistics(stats, input, rows);
+    quant::accumulateCrossStatistics(cross[it->second], input,
+                                     floatInputs[it->second], rows, in);
+  });
   int64_t window = std::min(plan.window, floatModel->maxContext());
   for (size_t first = 0; first < ids.size(); first += window) {
     ArrayRef<int64_t> slice =
@@ -148,14 +147,14 @@ SequentialQuantizer::run() {
   }
   // Embedding tables go first, so every layer sees its quantized input; a
   // table tied to the logits uses the logits' float statistics.
-  for (WeightRef ref : findWeights(module, {WeightRole::TokenEmbedding},
-                                   std::nullopt)) {
+  for (WeightRef ref :
+       findWeights(module, {WeightRole::TokenEmbedding}, std::nullopt)) {
     WeightOp weight = getWeightOp(ref.use);
     if (!weight || !plan.formats.count(weight) || results.count(weight))
       continue;
     InputGroup *group = groupOf.lookup(weight);
-    if (llvm::Error error = commit(weight, valuesOf(weight),
-                                   group ? &group->stats : nullptr))
+    if (llvm::Error error =
+            commit(weight, valuesOf(weight), group ? &group->stats : nullptr))
       return std::move(error);
   }
   for (auto &[layer, stage] : stages) {
