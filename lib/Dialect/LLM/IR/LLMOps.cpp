@@ -362,6 +362,27 @@ std::optional<int64_t> layerOfUsers(Operation *op) {
 }
 } // namespace
 
+bool mlir::microscale::llm::isLayerMatrixRole(WeightRole role) {
+  switch (role) {
+  case WeightRole::Linear:
+  case WeightRole::QueryProj:
+  case WeightRole::KeyProj:
+  case WeightRole::ValueProj:
+  case WeightRole::OutputProj:
+  case WeightRole::UpProj:
+  case WeightRole::GateProj:
+  case WeightRole::DownProj:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool mlir::microscale::llm::isQuantizableRole(WeightRole role) {
+  return isLayerMatrixRole(role) || role == WeightRole::TokenEmbedding ||
+         role == WeightRole::Logits;
+}
+
 bool mlir::microscale::llm::isBiasRole(WeightRole role) {
   switch (role) {
   case WeightRole::NormBias:

@@ -46,28 +46,6 @@ constexpr const char *kDefaultCandidates[] = {"q3_g32_asym", "q4_g64_asym",
                                               "q4_g32_asym", "q5_g32_asym",
                                               "q6_g32_sym",  "int8"};
 
-/// The roles `llm-quantize-weights` quantizes (kept in step with it).
-bool isLayerMatrixRole(WeightRole role) {
-  switch (role) {
-  case WeightRole::Linear:
-  case WeightRole::QueryProj:
-  case WeightRole::KeyProj:
-  case WeightRole::ValueProj:
-  case WeightRole::OutputProj:
-  case WeightRole::UpProj:
-  case WeightRole::GateProj:
-  case WeightRole::DownProj:
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool isQuantizableRole(WeightRole role) {
-  return isLayerMatrixRole(role) || role == WeightRole::TokenEmbedding ||
-         role == WeightRole::Logits;
-}
-
 /// One format to choose from; no format keeps the weight float.
 struct Candidate {
   std::string name;

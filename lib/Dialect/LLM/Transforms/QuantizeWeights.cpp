@@ -35,29 +35,6 @@ using namespace mlir::microscale::llm;
 
 namespace {
 
-/// Matrices inside the decoder layers (as opposed to the embedding and the
-/// logits projection).
-bool isLayerMatrixRole(WeightRole role) {
-  switch (role) {
-  case WeightRole::Linear:
-  case WeightRole::QueryProj:
-  case WeightRole::KeyProj:
-  case WeightRole::ValueProj:
-  case WeightRole::OutputProj:
-  case WeightRole::UpProj:
-  case WeightRole::GateProj:
-  case WeightRole::DownProj:
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool isQuantizableRole(WeightRole role) {
-  return isLayerMatrixRole(role) || role == WeightRole::TokenEmbedding ||
-         role == WeightRole::Logits;
-}
-
 /// A `regex=format` override; `format` empty keeps the weight as it is.
 struct Override {
   std::shared_ptr<llvm::Regex> pattern;

@@ -26,6 +26,14 @@ struct WeightUse {
 /// True for the roles of bias vectors (as opposed to matrices and gains).
 bool isBiasRole(WeightRole role);
 
+/// True for the matrices inside the decoder layers (projections), as
+/// opposed to the embedding and the logits projection.
+bool isLayerMatrixRole(WeightRole role);
+
+/// True for the matrices quantization rewrites: the layer matrices, the
+/// token embedding and the logits projection.
+bool isQuantizableRole(WeightRole role);
+
 } // namespace mlir::microscale::llm
 
 #include "microscale/Dialect/LLM/IR/LLMInterfaces.h.inc"
