@@ -24,7 +24,8 @@ using namespace mlir::microscale::quant;
 
 QuantizedMatrix mlir::microscale::quant::quantizeWithGroupParams(
     llvm::ArrayRef<float> weights, int64_t rows, int64_t cols,
-    const Format &format, llvm::ArrayRef<GroupParams> params) {
+    const Format &unresolved, llvm::ArrayRef<GroupParams> params) {
+  const Format format = resolveScaleRange(unresolved, weights, rows, cols);
   const int64_t groups = format.numGroups(cols);
   const int64_t size = format.groupSize(cols);
   assert(static_cast<int64_t>(weights.size()) == rows * cols);
@@ -267,8 +268,9 @@ void RowClipSearch::run(GroupParams *params, float *ratios) {
 
 ClipSearchResult mlir::microscale::quant::searchClipping(
     llvm::ArrayRef<float> weights, int64_t rows, int64_t cols,
-    const Format &format, const InputStatistics &stats,
+    const Format &unresolved, const InputStatistics &stats,
     const ClipSearchOptions &options) {
+  const Format format = resolveScaleRange(unresolved, weights, rows, cols);
   assert(stats.cols == cols &&
          static_cast<int64_t>(weights.size()) == rows * cols);
   const int64_t groups = format.numGroups(cols);

@@ -275,8 +275,9 @@ void GPTQRounder::roundRows(int64_t begin, int64_t end) {
 
 QuantizedMatrix mlir::microscale::quant::quantizeGPTQ(
     llvm::ArrayRef<float> weights, int64_t rows, int64_t cols,
-    const Format &format, const InputStatistics &stats,
+    const Format &unresolved, const InputStatistics &stats,
     const GPTQOptions &options) {
+  const Format format = resolveScaleRange(unresolved, weights, rows, cols);
   assert(stats.cols == cols &&
          static_cast<int64_t>(weights.size()) == rows * cols);
   const int64_t groups = format.numGroups(cols);

@@ -6,6 +6,8 @@
 
 #include "microscale/Quant/Quant.h"
 
+#include "microscale/quant_scale.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -22,14 +24,48 @@ int64_t Format::numGroups(int64_t cols) const {
 
 int64_t Format::storageBytes(int64_t rows, int64_t cols) const {
   int64_t groups = rows * numGroups(cols);
-  return rows * rowBytes(cols) + groups * scaleBytes(scale) +
-         (symmetric ? 0 : groups);
+  return rows * (rowBytes(cols) + zeroPointRowBytes(cols)) +
+         groups * scaleBytes(scale) +
+         (scale == ScaleType::Log8 ? sizeof scaleMax : 0);
+}
+
+float Format::roundScale(float value) const {
+  if (scale != ScaleType::Log8)
+    return quant::roundScale(value, scale);
+  return log8Scale(scaleMax, log8Code(value, scaleMax));
+}
+
+Format mlir::microscale::quant::resolveScaleRange(const Format &format,
+                                                  llvm::ArrayRef<float> weights,
+                                                  int64_t rows, int64_t cols) {
+  if (format.scale != ScaleType::Log8 || format.scaleMax > 0.0f)
+    return format;
+  Format resolved = format;
+  int64_t size = format.groupSize(cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t begin = 0; begin < cols; begin += size) {
+      const float *group = weights.data() + r * cols + begin;
+      auto [lo, hi] =
+          std::minmax_element(group, group + std::min(size, cols - begin));
+      float range = format.symmetric
+                        ? std::max(std::fabs(*lo), std::fabs(*hi)) /
+                              static_cast<float>(format.maxSymmetricCode())
+                        : (std::max(*hi, 0.0f) - std::min(*lo, 0.0f)) /
+                              static_cast<float>(format.maxCode());
+      if (std::isfinite(range))
+        resolved.scaleMax = std::max(resolved.scaleMax, range);
+    }
+  // All zeros: any positive range does, as every code is the zero point.
+  if (!(resolved.scaleMax > 0.0f))
+    resolved.scaleMax = 1.0f;
+  return resolved;
 }
 
 std::string Format::str() const {
-  const char *scaleName = scale == ScaleType::F32   ? "f32"
-                          : scale == ScaleType::F16 ? "f16"
-                                                    : "bf16";
+  const char *scaleName = scale == ScaleType::F32    ? "f32"
+                          : scale == ScaleType::F16  ? "f16"
+                          : scale == ScaleType::BF16 ? "bf16"
+                                                     : "log8";
   std::string groupName = group == 0 ? "row" : "g" + std::to_string(group);
   return llvm::formatv("q{0}_{1}_{2}_{3}", bits, groupName,
                        symmetric ? "sym" : "asym", scaleName);
@@ -41,7 +77,7 @@ mlir::microscale::quant::parseFormat(llvm::StringRef text) {
     return llvm::createStringError(
         "bad quantization format '" + text + "': " + why +
         " (expected int8, q4 or q<bits>[_g<group>|_row][_sym|_asym]"
-        "[_f16|_bf16|_f32], e.g. q4_g64_asym)");
+        "[_f16|_bf16|_f32|_log8], e.g. q4_g64_asym)");
   };
   Format format;
   if (text == "int8")
@@ -58,10 +94,11 @@ mlir::microscale::quant::parseFormat(llvm::StringRef text) {
       format.group = 0;
     else if (part == "sym" || part == "asym")
       format.symmetric = part == "sym";
-    else if (part == "f16" || part == "bf16" || part == "f32")
+    else if (part == "f16" || part == "bf16" || part == "f32" || part == "log8")
       format.scale = part == "f16"    ? ScaleType::F16
                      : part == "bf16" ? ScaleType::BF16
-                                      : ScaleType::F32;
+                     : part == "f32"  ? ScaleType::F32
+                                      : ScaleType::Log8;
     else if (part.consume_front("g")) {
       if (part.getAsInteger(10, format.group) || format.group < 1 ||
           format.group > (1 << 20))
@@ -73,7 +110,26 @@ mlir::microscale::quant::parseFormat(llvm::StringRef text) {
 }
 
 int mlir::microscale::quant::scaleBytes(ScaleType type) {
-  return type == ScaleType::F32 ? 4 : 2;
+  return type == ScaleType::F32 ? 4 : type == ScaleType::Log8 ? 1 : 2;
+}
+
+float mlir::microscale::quant::log8Scale(float scaleMax, uint8_t code) {
+  return ms_log8_scale(scaleMax, code);
+}
+
+uint8_t mlir::microscale::quant::log8Code(float value, float scaleMax) {
+  if (!(value < scaleMax))
+    return 0;
+  if (!(value > 0.0f))
+    return MS_LOG8_CODES - 1;
+  // The two codes around log2(scaleMax / value) * 32; the nearer wins.
+  double position =
+      std::log2(static_cast<double>(scaleMax) / value) * MS_LOG8_STEPS;
+  int below = static_cast<int>(
+      std::min<double>(std::floor(position), MS_LOG8_CODES - 1));
+  int above = std::min(below + 1, MS_LOG8_CODES - 1);
+  float high = log8Scale(scaleMax, below), low = log8Scale(scaleMax, above);
+  return static_cast<uint8_t>(high - value <= value - low ? below : above);
 }
 
 //===----------------------------------------------------------------------===//
@@ -148,7 +204,10 @@ float mlir::microscale::quant::roundScale(float value, ScaleType type) {
     return halfToFloat(floatToHalf(value));
   case ScaleType::BF16:
     return bf16ToFloat(floatToBF16(value));
+  case ScaleType::Log8:
+    break;
   }
+  assert(false && "Log8 scales round with Format::roundScale");
   return value;
 }
 
@@ -199,6 +258,11 @@ int32_t QuantizedMatrix::code(int64_t row, int64_t col) const {
 std::vector<uint8_t> QuantizedMatrix::scaleBlob() const {
   int width = scaleBytes(format.scale);
   std::vector<uint8_t> blob(scales.size() * width);
+  if (format.scale == ScaleType::Log8) {
+    for (size_t i = 0; i < scales.size(); ++i)
+      blob[i] = log8Code(scales[i], format.scaleMax);
+    return blob;
+  }
   for (size_t i = 0; i < scales.size(); ++i) {
     uint32_t bits = format.scale == ScaleType::F32   ? bitsOf(scales[i])
                     : format.scale == ScaleType::F16 ? floatToHalf(scales[i])
@@ -206,6 +270,19 @@ std::vector<uint8_t> QuantizedMatrix::scaleBlob() const {
     for (int b = 0; b < width; ++b)
       blob[i * width + b] = static_cast<uint8_t>(bits >> (8 * b));
   }
+  return blob;
+}
+
+std::vector<uint8_t> QuantizedMatrix::zeroPointBlob() const {
+  int64_t groups = format.numGroups(cols),
+          rowBytes = format.zeroPointRowBytes(cols);
+  std::vector<uint8_t> blob(rows * rowBytes, 0);
+  if (format.symmetric)
+    return blob;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < groups; ++g)
+      storeCode(blob.data() + r * rowBytes, format.bits, g,
+                zeroPoints[r * groups + g]);
   return blob;
 }
 
@@ -219,16 +296,15 @@ GroupParams mlir::microscale::quant::computeGroupParams(float minValue,
   GroupParams params;
   if (format.symmetric) {
     float absMax = std::max(std::fabs(minValue), std::fabs(maxValue));
-    params.scale = roundScale(
-        absMax / static_cast<float>(format.maxSymmetricCode()), format.scale);
+    params.scale = format.roundScale(
+        absMax / static_cast<float>(format.maxSymmetricCode()));
     return params;
   }
   // The range always holds 0 so that zero weights stay exact.
   minValue = std::min(minValue, 0.0f);
   maxValue = std::max(maxValue, 0.0f);
-  params.scale =
-      roundScale((maxValue - minValue) / static_cast<float>(format.maxCode()),
-                 format.scale);
+  params.scale = format.roundScale((maxValue - minValue) /
+                                   static_cast<float>(format.maxCode()));
   if (params.scale > 0.0f)
     params.zeroPoint = std::clamp(
         static_cast<int32_t>(std::nearbyint(-minValue / params.scale)), 0,
@@ -258,8 +334,9 @@ GroupParams mlir::microscale::quant::groupParams(const QuantizedMatrix &matrix,
 
 QuantizedMatrix mlir::microscale::quant::quantizeRoundToNearest(
     llvm::ArrayRef<float> weights, int64_t rows, int64_t cols,
-    const Format &format, const RoundToNearestOptions &options) {
+    const Format &unresolved, const RoundToNearestOptions &options) {
   assert(static_cast<int64_t>(weights.size()) == rows * cols);
+  Format format = resolveScaleRange(unresolved, weights, rows, cols);
   QuantizedMatrix result;
   result.format = format;
   result.rows = rows;
@@ -313,19 +390,31 @@ bool mlir::microscale::quant::fromStorage(const Format &format, int64_t rows,
                                           llvm::ArrayRef<uint8_t> scaleBits,
                                           llvm::ArrayRef<uint8_t> zeroPoints,
                                           QuantizedMatrix &out) {
-  int64_t groups = rows * format.numGroups(cols);
+  int64_t rowGroups = format.numGroups(cols), groups = rows * rowGroups;
+  int64_t zeroPointRowBytes = format.zeroPointRowBytes(cols);
   int width = scaleBytes(format.scale);
   if (static_cast<int64_t>(packed.size()) != rows * format.rowBytes(cols) ||
       static_cast<int64_t>(scaleBits.size()) != groups * width ||
-      static_cast<int64_t>(zeroPoints.size()) !=
-          (format.symmetric ? 0 : groups))
+      static_cast<int64_t>(zeroPoints.size()) != rows * zeroPointRowBytes)
     return false;
   out.format = format;
   out.rows = rows;
   out.cols = cols;
   out.packed.assign(packed.begin(), packed.end());
-  out.zeroPoints.assign(zeroPoints.begin(), zeroPoints.end());
+  out.zeroPoints.clear();
+  if (!format.symmetric) {
+    out.zeroPoints.resize(groups);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t g = 0; g < rowGroups; ++g)
+        out.zeroPoints[r * rowGroups + g] = static_cast<uint8_t>(loadCode(
+            zeroPoints.data() + r * zeroPointRowBytes, format.bits, g));
+  }
   out.scales.resize(groups);
+  if (format.scale == ScaleType::Log8) {
+    for (int64_t i = 0; i < groups; ++i)
+      out.scales[i] = log8Scale(format.scaleMax, scaleBits[i]);
+    return true;
+  }
   for (int64_t i = 0; i < groups; ++i) {
     uint32_t bits = 0;
     for (int b = 0; b < width; ++b)

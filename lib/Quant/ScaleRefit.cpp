@@ -179,7 +179,7 @@ static std::optional<RowFit> fitScales(const RowProblem &problem,
     return std::nullopt;
   RowFit fit{std::move(*solution), std::move(zeros)};
   for (double &scale : fit.scales) {
-    scale = roundScale(static_cast<float>(scale), problem.q.format.scale);
+    scale = problem.q.format.roundScale(static_cast<float>(scale));
     if (!(scale > 0.0) || !std::isfinite(scale))
       return std::nullopt;
   }

@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include "microscale/quant_scale.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,15 +33,44 @@ typedef void (*ms_linear_channel_fn)(const float *x, int64_t rows, int64_t in,
                                      int64_t y_stride);
 
 /* A weight-only quantized [out, in] matrix in the storage of kernels.def
- * (`#llm.quant`): bit-stream rows of `row_bytes` bytes, half-float scales
- * and optional zero points per [row, group]. `group` is at most `in`. */
+ * (`#llm.quant`): bit-stream rows of `row_bytes` bytes, scales per [row,
+ * group] (half floats, or logarithmic codes when `scale_max` > 0) and
+ * optional zero points, each row's packed like its codes in
+ * `zero_point_row_bytes` bytes. `group` is at most `in`. */
 typedef struct ms_quant_matrix {
   const uint8_t *w;
-  const uint16_t *scales;
+  const uint8_t *scales;
+  float scale_max;
   const uint8_t *zero_points; /* NULL: symmetric, signed codes */
-  int64_t in, group, groups, row_bytes;
+  int64_t in, group, groups, row_bytes, zero_point_row_bytes;
   int bits;
 } ms_quant_matrix;
+
+/* The unsigned `bits`-wide field `index` of a packed row, least
+ * significant bits first, as lib/Quant's loadCode reads it. */
+static inline uint32_t ms_load_field(const uint8_t *row, int bits,
+                                     int64_t index) {
+  if (bits == 8)
+    return row[index];
+  if (bits == 4)
+    return (row[index >> 1] >> ((index & 1) * 4)) & 0xfu;
+  int64_t bit = index * bits;
+  const uint8_t *p = row + (bit >> 3);
+  /* A field of at most 8 bits spans at most two bytes; read the second
+   * only when it does, so the last field of a row reads no further. */
+  uint32_t field = p[0];
+  int shift = (int)(bit & 7);
+  if (shift + bits > 8)
+    field |= (uint32_t)p[1] << 8;
+  return (field >> shift) & ((1u << bits) - 1);
+}
+
+/* The zero point of group `g` of output channel `o` (asymmetric only). */
+static inline int32_t ms_quant_zero_point(const ms_quant_matrix *m, int64_t o,
+                                          int64_t g) {
+  return (int32_t)ms_load_field(m->zero_points + o * m->zero_point_row_bytes,
+                                m->bits, g);
+}
 
 /* Output channels [begin, end) of a quantized linear layer for `rows`
  * tokens: y[r * y_stride + o] = sum_i x[r * in + i] * dequant(w)[o, i]
@@ -120,6 +151,17 @@ static inline float ms_half_to_float(uint16_t half) {
   float value;
   __builtin_memcpy(&value, &bits, sizeof value);
   return value;
+}
+
+/* The scale of group `g` of output channel `o`. */
+static inline float ms_quant_scale(const ms_quant_matrix *m, int64_t o,
+                                   int64_t g) {
+  int64_t index = o * m->groups + g;
+  if (m->scale_max > 0.0f)
+    return ms_log8_scale(m->scale_max, m->scales[index]);
+  uint16_t half;
+  __builtin_memcpy(&half, m->scales + 2 * index, sizeof half);
+  return ms_half_to_float(half);
 }
 
 #if defined(__x86_64__)

@@ -18,22 +18,8 @@
 #include "kernels/parallel.h"
 #include "microscale/runtime.h"
 
-/* The unsigned field of code `index` of a packed row, least significant
- * bits first, as lib/Quant's loadCode reads it. */
 static uint32_t load_code(const uint8_t *row, int bits, int64_t index) {
-  if (bits == 8)
-    return row[index];
-  if (bits == 4)
-    return (row[index >> 1] >> ((index & 1) * 4)) & 0xfu;
-  int64_t bit = index * bits;
-  const uint8_t *p = row + (bit >> 3);
-  /* A code of at most 8 bits spans at most two bytes; read the second only
-   * when it does, so the last code of the matrix reads no further. */
-  uint32_t field = p[0];
-  int shift = (int)(bit & 7);
-  if (shift + bits > 8)
-    field |= (uint32_t)p[1] << 8;
-  return (field >> shift) & ((1u << bits) - 1);
+  return ms_load_field(row, bits, index);
 }
 
 /* A field as the code it stands for: signed when symmetric. */
@@ -48,21 +34,18 @@ static int32_t code_value(uint32_t field, int bits, int symmetric) {
  * times the group's scale. */
 static float quant_dot(const float *x, const ms_quant_matrix *m, int64_t o) {
   const uint8_t *row = m->w + o * m->row_bytes;
-  const uint16_t *scales = m->scales + o * m->groups;
-  const uint8_t *zero_points =
-      m->zero_points ? m->zero_points + o * m->groups : 0;
+  const int symmetric = m->zero_points == 0;
   float sum = 0.0f;
   for (int64_t g = 0; g < m->groups; ++g) {
     int64_t begin = g * m->group;
     int64_t end = begin + m->group < m->in ? begin + m->group : m->in;
-    int32_t zero_point = zero_points ? zero_points[g] : 0;
+    int32_t zero_point = symmetric ? 0 : ms_quant_zero_point(m, o, g);
     float group_sum = 0.0f;
     for (int64_t i = begin; i < end; ++i) {
-      int32_t code =
-          code_value(load_code(row, m->bits, i), m->bits, zero_points == 0);
+      int32_t code = code_value(load_code(row, m->bits, i), m->bits, symmetric);
       group_sum += (float)(code - zero_point) * x[i];
     }
-    sum += ms_half_to_float(scales[g]) * group_sum;
+    sum += ms_quant_scale(m, o, g) * group_sum;
   }
   return sum;
 }
@@ -92,19 +75,22 @@ static void linear_quant_range(void *context, int64_t begin, int64_t end) {
               job->out);
 }
 
-static ms_quant_matrix quant_matrix(const uint8_t *w, const uint16_t *scales,
-                                    const uint8_t *zero_points, int64_t bits,
-                                    int64_t group, int64_t in) {
+static ms_quant_matrix quant_matrix(const uint8_t *w, const uint8_t *scales,
+                                    float scale_max, const uint8_t *zero_points,
+                                    int64_t bits, int64_t group, int64_t in) {
   /* `group` is `in` for one group per row; tolerate 0 for the same. */
   if (group <= 0 || group > in)
     group = in;
+  int64_t groups = group > 0 ? (in + group - 1) / group : 0;
   ms_quant_matrix m = {w,
                        scales,
+                       scale_max,
                        zero_points,
                        in,
                        group,
-                       group > 0 ? (in + group - 1) / group : 0,
+                       groups,
                        (in * bits + 7) / 8,
+                       (groups * bits + 7) / 8,
                        (int)bits};
   return m;
 }
@@ -121,15 +107,15 @@ static ms_linear_quant_fn choose_kernel(const ms_quant_matrix *m) {
 }
 
 static void linear_quant(const float *x, int64_t rows, int64_t in,
-                         const uint8_t *w, const uint16_t *scales,
-                         const uint8_t *zero_points, int64_t bits,
-                         int64_t group, int64_t out, const float *bias,
-                         float *y) {
+                         const uint8_t *w, const uint8_t *scales,
+                         float scale_max, const uint8_t *zero_points,
+                         int64_t bits, int64_t group, int64_t out,
+                         const float *bias, float *y) {
   if (bits < 2 || bits > 8 || rows <= 0 || out <= 0)
     return;
   linear_quant_job job = {
       .x = x, .bias = bias, .y = y, .rows = rows, .out = out};
-  job.matrix = quant_matrix(w, scales, zero_points, bits, group, in);
+  job.matrix = quant_matrix(w, scales, scale_max, zero_points, bits, group, in);
   job.kernel = choose_kernel(&job.matrix);
   /* Small products are not worth waking the pool. */
   if (rows * in * out < 32 * 1024) {
@@ -140,37 +126,41 @@ static void linear_quant(const float *x, int64_t rows, int64_t in,
 }
 
 void ms_linear_q8_f32(const float *x, int64_t rows, int64_t in,
-                      const uint8_t *w, const uint16_t *scales,
+                      const uint8_t *w, const uint8_t *scales, float scale_max,
                       const uint8_t *zero_points, int64_t group, int64_t out,
                       const float *bias, float *y) {
-  linear_quant(x, rows, in, w, scales, zero_points, 8, group, out, bias, y);
+  linear_quant(x, rows, in, w, scales, scale_max, zero_points, 8, group, out,
+               bias, y);
 }
 
 void ms_linear_q4_f32(const float *x, int64_t rows, int64_t in,
-                      const uint8_t *w, const uint16_t *scales,
+                      const uint8_t *w, const uint8_t *scales, float scale_max,
                       const uint8_t *zero_points, int64_t group, int64_t out,
                       const float *bias, float *y) {
-  linear_quant(x, rows, in, w, scales, zero_points, 4, group, out, bias, y);
+  linear_quant(x, rows, in, w, scales, scale_max, zero_points, 4, group, out,
+               bias, y);
 }
 
 void ms_linear_q_f32(const float *x, int64_t rows, int64_t in, const uint8_t *w,
-                     const uint16_t *scales, const uint8_t *zero_points,
-                     int64_t bits, int64_t group, int64_t out,
-                     const float *bias, float *y) {
-  linear_quant(x, rows, in, w, scales, zero_points, bits, group, out, bias, y);
+                     const uint8_t *scales, float scale_max,
+                     const uint8_t *zero_points, int64_t bits, int64_t group,
+                     int64_t out, const float *bias, float *y) {
+  linear_quant(x, rows, in, w, scales, scale_max, zero_points, bits, group, out,
+               bias, y);
 }
 
-void ms_dequantize_row_f32(const uint8_t *w, const uint16_t *scales,
-                           const uint8_t *zero_points, int64_t bits,
-                           int64_t group, int64_t in, int64_t row, float *y) {
+void ms_dequantize_row_f32(const uint8_t *w, const uint8_t *scales,
+                           float scale_max, const uint8_t *zero_points,
+                           int64_t bits, int64_t group, int64_t in, int64_t row,
+                           float *y) {
   if (bits < 2 || bits > 8)
     return;
-  ms_quant_matrix m = quant_matrix(w, scales, zero_points, bits, group, in);
+  ms_quant_matrix m =
+      quant_matrix(w, scales, scale_max, zero_points, bits, group, in);
   const uint8_t *packed = w + row * m.row_bytes;
   for (int64_t g = 0; g < m.groups; ++g) {
-    int64_t index = row * m.groups + g;
-    float scale = ms_half_to_float(scales[index]);
-    int32_t zero_point = zero_points ? zero_points[index] : 0;
+    float scale = ms_quant_scale(&m, row, g);
+    int32_t zero_point = zero_points ? ms_quant_zero_point(&m, row, g) : 0;
     int64_t end = (g + 1) * m.group < in ? (g + 1) * m.group : in;
     /* scale * (code - zero point), as lib/Quant's dequantizeValue. */
     for (int64_t i = g * m.group; i < end; ++i)

@@ -49,37 +49,39 @@ func.func @attention(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memref<128xf
 // Quantized kernel.linear: the kernel for the code width (kernels.def's
 // quant8, quant4), else the any-width kernel (quant) told `bits`. Scales and
 // zero points are pointers (an absent zero_points, a symmetric weight, is
-// null), the group size an i64.
-// CHECK-DAG:   func.func private @ms_linear_q8_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr)
-// CHECK-DAG:   func.func private @ms_linear_q4_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr)
-// CHECK-DAG:   func.func private @ms_linear_q_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, !llvm.ptr, !llvm.ptr)
+// null), the group size an i64, and scale_max 0 for half-float scales (an
+// f32; logarithmic i8 scales pass their encoding's scale_max).
+// CHECK-DAG:   func.func private @ms_linear_q8_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr)
+// CHECK-DAG:   func.func private @ms_linear_q4_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr)
+// CHECK-DAG:   func.func private @ms_linear_q_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr, i64, i64, i64, !llvm.ptr, !llvm.ptr)
 // CHECK-LABEL: func.func @quantized_linear(
-// CHECK-SAME:      %[[X:[^:]*]]: memref<32xf32>, %[[Q8:[^:]*]]: memref<128xi8>, %[[Q4:[^:]*]]: memref<64xi8>, %[[Q3:[^:]*]]: memref<48xi8>, %[[S:[^:]*]]: memref<16xf16>, %[[S2:[^:]*]]: memref<32xf16>, %[[Z2:[^:]*]]: memref<32xi8>, %[[B:[^:]*]]: memref<16xf32>, %[[Y:[^:]*]]: memref<64xf32>, %[[N:[^:]*]]: index)
+// CHECK-SAME:      %[[X:[^:]*]]: memref<32xf32>, %[[Q8:[^:]*]]: memref<128xi8>, %[[Q4:[^:]*]]: memref<64xi8>, %[[Q3:[^:]*]]: memref<48xi8>, %[[S:[^:]*]]: memref<16xf16>, %[[S2:[^:]*]]: memref<32xf16>, %[[Z2:[^:]*]]: memref<16xi8>, %[[B:[^:]*]]: memref<16xf32>, %[[Y:[^:]*]]: memref<64xf32>, %[[N:[^:]*]]: index)
 // CHECK:         %[[IN:.*]] = arith.constant 8 : i64
 // CHECK:         memref.extract_aligned_pointer_as_index %[[Q8]]
 // CHECK:         %[[Q8_POINTER:.*]] = llvm.inttoptr
 // CHECK:         memref.extract_aligned_pointer_as_index %[[S]]
 // CHECK:         %[[S_POINTER:.*]] = llvm.inttoptr
+// CHECK:         %[[HALF_SCALES:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:         %[[NO_ZERO_POINTS:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK:         %[[GROUP8:.*]] = arith.constant 8 : i64
 // CHECK:         %[[OUT:.*]] = arith.constant 16 : i64
 // CHECK:         %[[NO_BIAS:.*]] = llvm.mlir.zero : !llvm.ptr
-// CHECK:         call @ms_linear_q8_f32(%{{.*}}, %{{.*}}, %[[IN]], %[[Q8_POINTER]], %[[S_POINTER]], %[[NO_ZERO_POINTS]], %[[GROUP8]], %[[OUT]], %[[NO_BIAS]], %{{.*}})
+// CHECK:         call @ms_linear_q8_f32(%{{.*}}, %{{.*}}, %[[IN]], %[[Q8_POINTER]], %[[S_POINTER]], %[[HALF_SCALES]], %[[NO_ZERO_POINTS]], %[[GROUP8]], %[[OUT]], %[[NO_BIAS]], %{{.*}})
 // CHECK:         memref.extract_aligned_pointer_as_index %[[Q4]]
 // CHECK:         memref.extract_aligned_pointer_as_index %[[S2]]
 // CHECK:         memref.extract_aligned_pointer_as_index %[[Z2]]
 // CHECK:         %[[Z2_POINTER:.*]] = llvm.inttoptr
 // CHECK:         %[[GROUP4:.*]] = arith.constant 4 : i64
 // CHECK:         memref.extract_aligned_pointer_as_index %[[B]]
-// CHECK:         call @ms_linear_q4_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Z2_POINTER]], %[[GROUP4]], %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK:         call @ms_linear_q4_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Z2_POINTER]], %[[GROUP4]], %{{.*}}, %{{.*}}, %{{.*}})
 // CHECK:         memref.extract_aligned_pointer_as_index %[[Q3]]
 // CHECK:         %[[BITS:.*]] = arith.constant 3 : i64
 // CHECK:         %[[GROUP:.*]] = arith.constant 8 : i64
-// CHECK:         call @ms_linear_q_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BITS]], %[[GROUP]], %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK:         call @ms_linear_q_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BITS]], %[[GROUP]], %{{.*}}, %{{.*}}, %{{.*}})
 // CHECK-NOT:     kernel.
-func.func @quantized_linear(%x: memref<32xf32>, %q8: memref<128xi8>, %q4: memref<64xi8>, %q3: memref<48xi8>, %s: memref<16xf16>, %s2: memref<32xf16>, %z2: memref<32xi8>, %b: memref<16xf32>, %y: memref<64xf32>, %n: index) {
+func.func @quantized_linear(%x: memref<32xf32>, %q8: memref<128xi8>, %q4: memref<64xi8>, %q3: memref<48xi8>, %s: memref<16xf16>, %s2: memref<32xf16>, %z2: memref<16xi8>, %b: memref<16xf32>, %y: memref<64xf32>, %n: index) {
   kernel.linear %x, %q8 scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>} : memref<32xf32>, memref<128xi8>, memref<16xf16> into memref<64xf32>
-  kernel.linear %x, %q4 scales %s2 zero_points %z2 bias %b into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 4>} : memref<32xf32>, memref<64xi8>, memref<32xf16>, memref<32xi8>, memref<16xf32> into memref<64xf32>
+  kernel.linear %x, %q4 scales %s2 zero_points %z2 bias %b into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 4>} : memref<32xf32>, memref<64xi8>, memref<32xf16>, memref<16xi8>, memref<16xf32> into memref<64xf32>
   kernel.linear %x, %q3 scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<32xf32>, memref<48xi8>, memref<16xf16> into memref<64xf32>
   return
 }
@@ -89,7 +91,7 @@ func.func @quantized_linear(%x: memref<32xf32>, %q8: memref<128xi8>, %q4: memref
 // kernel.dequantize_row (any width: kernels.def has no quant8 entry for it)
 // writes row `output_row` of the output: the output's address plus
 // output_row x 8 floats x 4 bytes.
-// CHECK:       func.func private @ms_dequantize_row_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, !llvm.ptr)
+// CHECK:       func.func private @ms_dequantize_row_f32(!llvm.ptr, !llvm.ptr, f32, !llvm.ptr, i64, i64, i64, i64, !llvm.ptr)
 // CHECK-LABEL: func.func @dequantize_row(
 // CHECK-SAME:      %[[Q:[^:]*]]: memref<128xi8>, %[[S:[^:]*]]: memref<32xf16>, %[[Z:[^:]*]]: memref<32xi8>, %[[OUT:[^:]*]]: memref<32xf32>, %[[ID:[^:]*]]: index, %[[R:[^:]*]]: index)
 // CHECK:         memref.extract_aligned_pointer_as_index %[[Q]]
@@ -108,7 +110,7 @@ func.func @quantized_linear(%x: memref<32xf32>, %q8: memref<128xi8>, %q4: memref
 // CHECK:         %[[ADDRESS:.*]] = arith.addi %[[BASE]], %[[OFFSET]] : index
 // CHECK:         %[[ADDRESS64:.*]] = arith.index_cast %[[ADDRESS]] : index to i64
 // CHECK:         %[[Y_POINTER:.*]] = llvm.inttoptr %[[ADDRESS64]] : i64 to !llvm.ptr
-// CHECK:         call @ms_dequantize_row_f32(%[[Q_POINTER]], %[[S_POINTER]], %[[Z_POINTER]], %[[BITS]], %[[GROUP]], %[[IN]], %[[ROW]], %[[Y_POINTER]])
+// CHECK:         call @ms_dequantize_row_f32(%[[Q_POINTER]], %[[S_POINTER]], %{{.*}}, %[[Z_POINTER]], %[[BITS]], %[[GROUP]], %[[IN]], %[[ROW]], %[[Y_POINTER]])
 func.func @dequantize_row(%q: memref<128xi8>, %s: memref<32xf16>, %z: memref<32xi8>, %out: memref<32xf32>, %id: index, %r: index) {
   kernel.dequantize_row %q, %s zero_points %z row %id into %out row %r {in_features = 8 : i64, weight_encoding = #kernel.quant<bits = 8, group = 4>} : memref<128xi8>, memref<32xf16>, memref<32xi8> into memref<32xf32>
   return

@@ -87,7 +87,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
-    // expected-error @below {{weight 'layers.0.w' has 'f32' scales; the quantized kernels take f16 scales}}
+    // expected-error @below {{weight 'layers.0.w' has 'f32' scales; the quantized kernels take f16 or i8 (logarithmic) scales}}
     %w = llm.weight "layers.0.w" : tensor<8x8xf32, #llm.quant<bits = 4, group = 8, symmetric = true, scale = f32>> = dense<0> : tensor<8x4xi8> scales dense<1.0> : tensor<8x1xf32>
     %x0 = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %x = llm.linear %x0, %w : (tensor<?x?x8xf32>, tensor<8x8xf32, #llm.quant<bits = 4, group = 8, symmetric = true, scale = f32>>) -> tensor<?x?x8xf32>
@@ -101,7 +101,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
-    // expected-error @below {{weight 'embed' has 'bf16' scales; the quantized kernels take f16 scales}}
+    // expected-error @below {{weight 'embed' has 'bf16' scales; the quantized kernels take f16 or i8 (logarithmic) scales}}
     %emb = llm.weight "embed" : tensor<16x8xf32, #llm.quant<bits = 8, symmetric = true, scale = bf16>> = dense<0> : tensor<16x8xi8> scales dense<1.0> : tensor<16x1xbf16>
     %x = llm.embedding %emb, %ids : (tensor<16x8xf32, #llm.quant<bits = 8, symmetric = true, scale = bf16>>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
     %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>

@@ -447,12 +447,12 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 
 // A 4-bit asymmetric projection (groups of 4) with a dense bias, and an
 // 8-bit asymmetric untied logits weight with a bias: codes, scales and zero
-// points each a global; the storage bytes are counted (512 + 80 + 32 + 176
-// + 64).
-// CHECK:       module attributes {{{.*}}ms.weight_bytes = 864 : i64}
+// points each a global (4-bit zero points packed two to a byte); the
+// storage bytes are counted (512 + 72 + 32 + 176 + 64).
+// CHECK:       module attributes {{{.*}}ms.weight_bytes = 856 : i64}
 // CHECK-DAG:   memref.global "private" constant @ms_w_1 : memref<32xi8> = dense_resource<w_q> {alignment = 64 : i64}
 // CHECK-DAG:   memref.global "private" constant @ms_w_1_scales : memref<16xf16> = dense_resource<w_s> {alignment = 64 : i64}
-// CHECK-DAG:   memref.global "private" constant @ms_w_1_zero_points : memref<16xi8> = dense_resource<w_z> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1_zero_points : memref<8xi8> = dense_resource<w_z> {alignment = 64 : i64}
 // CHECK-DAG:   memref.global "private" constant @ms_w_3 : memref<128xi8> = dense_resource<head_q> {alignment = 64 : i64}
 // CHECK-DAG:   memref.global "private" constant @ms_w_3_scales : memref<16xf16> = dense_resource<head_s> {alignment = 64 : i64}
 // CHECK-DAG:   memref.global "private" constant @ms_w_3_zero_points : memref<16xi8> = dense_resource<head_z> {alignment = 64 : i64}
@@ -462,8 +462,8 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_3 : memref<128xi8>
 // CHECK:         %[[HEAD_BIAS:.*]] = memref.get_global @ms_w_4 : memref<16xf32>
 // CHECK:         %[[W_SCALES:.*]] = memref.get_global @ms_w_1_scales : memref<16xf16>
-// CHECK:         %[[W_ZERO_POINTS:.*]] = memref.get_global @ms_w_1_zero_points : memref<16xi8>
-// CHECK:         kernel.linear %{{.*}}, %[[W]] scales %[[W_SCALES]] zero_points %[[W_ZERO_POINTS]] bias %[[B]] into %{{.*}} {in_features = 8 : i64, out_features = 8 : i64, weight_encoding = #kernel.quant<bits = 4, group = 4>} : memref<32xf32>, memref<32xi8>, memref<16xf16>, memref<16xi8>, memref<8xf32> into memref<32xf32>
+// CHECK:         %[[W_ZERO_POINTS:.*]] = memref.get_global @ms_w_1_zero_points : memref<8xi8>
+// CHECK:         kernel.linear %{{.*}}, %[[W]] scales %[[W_SCALES]] zero_points %[[W_ZERO_POINTS]] bias %[[B]] into %{{.*}} {in_features = 8 : i64, out_features = 8 : i64, weight_encoding = #kernel.quant<bits = 4, group = 4>} : memref<32xf32>, memref<32xi8>, memref<16xf16>, memref<8xi8>, memref<8xf32> into memref<32xf32>
 // CHECK:         kernel.attention
 // CHECK:         %[[HEAD_SCALES:.*]] = memref.get_global @ms_w_3_scales : memref<16xf16>
 // CHECK:         %[[HEAD_ZERO_POINTS:.*]] = memref.get_global @ms_w_3_zero_points : memref<16xi8>
@@ -471,7 +471,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
-    %w = llm.weight "w" : tensor<8x8xf32, #llm.quant<bits = 4, group = 4, symmetric = false, scale = f16>> = dense_resource<w_q> : tensor<8x4xi8> scales dense_resource<w_s> : tensor<8x2xf16> zero_points dense_resource<w_z> : tensor<8x2xi8>
+    %w = llm.weight "w" : tensor<8x8xf32, #llm.quant<bits = 4, group = 4, symmetric = false, scale = f16>> = dense_resource<w_q> : tensor<8x4xi8> scales dense_resource<w_s> : tensor<8x2xf16> zero_points dense_resource<w_z> : tensor<8x1xi8>
     %b = llm.weight "b" : tensor<8xf32> = dense<0.2> : tensor<8xf32>
     %head = llm.weight "head" : tensor<16x8xf32, #llm.quant<bits = 8, symmetric = false, scale = f16>> = dense_resource<head_q> : tensor<16x8xi8> scales dense_resource<head_s> : tensor<16x1xf16> zero_points dense_resource<head_z> : tensor<16x1xi8>
     %head_bias = llm.weight "head_bias" : tensor<16xf32> = dense<0.4> : tensor<16xf32>
@@ -487,7 +487,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
     builtin: {
       w_q: "0x040000004A55606B76818C97A2ADB8C3CED9E4EFFA05101B26313C47525D68737E89949F",
       w_s: "0x02000000662A662A662A662A662A662A662A662A662A662A662A662A662A662A662A662A",
-      w_z: "0x0400000008080808080808080808080808080808",
+      w_z: "0x040000008888888888888888",
       head_q: "0x040000006F7A85909BA6B1BCC7D2DDE8F3FE09141F2A35404B56616C77828D98A3AEB9C4CFDAE5F0FB06111C27323D48535E69747F8A95A0ABB6C1CCD7E2EDF8030E19242F3A45505B66717C87929DA8B3BEC9D4DFEAF5000B16212C37424D58636E79848F9AA5B0BBC6D1DCE7F2FD08131E29343F4A55606B76818C97A2ADB8C3CED9E4",
       head_s: "0x020000001F251F251F251F251F251F251F251F251F251F251F251F251F251F251F251F25",
       head_z: "0x0400000080808080808080808080808080808080"

@@ -104,18 +104,52 @@ TEST(QuantTest, ZerosStayExactAndAllZeroGroupsGetScaleZero) {
 
 TEST(QuantTest, StorageRoundTripsThroughBlobs) {
   std::vector<float> w = randomVector(5 * 70, 9);
-  for (ScaleType scale : {ScaleType::F16, ScaleType::BF16, ScaleType::F32}) {
-    Format format{4, 32, false, scale};
-    QuantizedMatrix q = quantizeRoundToNearest(w, 5, 70, format);
-    QuantizedMatrix back;
-    ASSERT_TRUE(fromStorage(format, 5, 70, q.packed, q.scaleBlob(),
-                            q.zeroPoints, back));
-    EXPECT_EQ(dequantize(back), dequantize(q));
-    EXPECT_FALSE(fromStorage(format, 5, 71, q.packed, q.scaleBlob(),
-                             q.zeroPoints, back));
-  }
+  for (int bits : {4, 3})
+    for (ScaleType scale :
+         {ScaleType::F16, ScaleType::BF16, ScaleType::F32, ScaleType::Log8}) {
+      Format format{bits, 32, false, scale};
+      QuantizedMatrix q = quantizeRoundToNearest(w, 5, 70, format);
+      // The stored form is q's format: a Log8 one resolved to w's range.
+      QuantizedMatrix back;
+      ASSERT_TRUE(fromStorage(q.format, 5, 70, q.packed, q.scaleBlob(),
+                              q.zeroPointBlob(), back))
+          << q.format.str();
+      EXPECT_EQ(dequantize(back), dequantize(q)) << q.format.str();
+      EXPECT_EQ(back.zeroPoints, q.zeroPoints) << q.format.str();
+      EXPECT_FALSE(fromStorage(q.format, 5, 78, q.packed, q.scaleBlob(),
+                               q.zeroPointBlob(), back));
+      // Zero points take `bits` each: 3 groups of a row in 2 bytes.
+      EXPECT_EQ(q.zeroPointBlob().size(), 5u * ((3 * bits + 7) / 8));
+    }
   EXPECT_EQ((Format{4, 32, true, ScaleType::F16}.storageBytes(10, 64)),
             10 * 32 + 10 * 2 * 2);
+  // Codes, one byte per scale, a byte of two 4-bit zero points per row,
+  // and the float scaleMax.
+  EXPECT_EQ((Format{4, 32, false, ScaleType::Log8}.storageBytes(10, 64)),
+            10 * 32 + 10 * 2 + 10 + 4);
+}
+
+TEST(QuantTest, LogarithmicScalesRoundToTheNearestCode) {
+  const float scaleMax = 0.37f;
+  EXPECT_EQ(log8Scale(scaleMax, 0), scaleMax);
+  EXPECT_EQ(log8Scale(scaleMax, 32), scaleMax / 2);
+  for (int code = 1; code < 256; ++code)
+    ASSERT_LT(log8Scale(scaleMax, code), log8Scale(scaleMax, code - 1));
+  // Any value in range lands within half a step (2^(1/64) - 1 < 1.1 %).
+  for (float value = scaleMax; value > scaleMax / 250; value *= 0.9937f) {
+    float rounded = log8Scale(scaleMax, log8Code(value, scaleMax));
+    ASSERT_LE(std::fabs(rounded - value), 0.011f * value) << value;
+  }
+  // Out of range: clamped to the ends.
+  EXPECT_EQ(log8Code(2 * scaleMax, scaleMax), 0);
+  EXPECT_EQ(log8Code(0.0f, scaleMax), 255);
+  EXPECT_EQ(log8Code(scaleMax / 1000, scaleMax), 255);
+  // A resolved format's largest scale is the largest group's.
+  Format format{4, 2, true, ScaleType::Log8};
+  Format resolved = resolveScaleRange(format, {0.7f, -0.1f, 0.2f, 0.1f}, 1, 4);
+  EXPECT_EQ(resolved.scaleMax, 0.7f / 7);
+  EXPECT_EQ(resolveScaleRange(resolved, {5.0f, 5.0f}, 1, 2).scaleMax,
+            resolved.scaleMax);
 }
 
 } // namespace
@@ -131,6 +165,10 @@ TEST(QuantTest, FormatNamesParse) {
   auto spelled = parseFormat("q5_g64_asym_bf16");
   ASSERT_TRUE(bool(spelled));
   EXPECT_EQ(spelled->str(), "q5_g64_asym_bf16");
+  auto log8 = parseFormat("q4_g32_asym_log8");
+  ASSERT_TRUE(bool(log8));
+  EXPECT_EQ(log8->scale, ScaleType::Log8);
+  EXPECT_EQ(log8->str(), "q4_g32_asym_log8");
   for (const char *bad :
        {"q9", "q1", "int4", "q4_g0", "q4_gx", "q4_sideways"}) {
     auto format = parseFormat(bad);

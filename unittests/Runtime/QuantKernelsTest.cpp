@@ -27,20 +27,25 @@ using namespace mlir::microscale;
 
 namespace {
 
-/// A quantized matrix in the storage the kernels take.
+/// A quantized matrix in the storage the kernels take: the blobs of
+/// `llm.weight`.
 struct Storage {
   quant::QuantizedMatrix matrix;
-  std::vector<uint16_t> scales;
+  std::vector<uint8_t> scales, zeroPointBlob;
 
   Storage(const std::vector<float> &weights, int64_t out, int64_t in,
           const quant::Format &format)
-      : matrix(quant::quantizeRoundToNearest(weights, out, in, format)) {
-    for (float scale : matrix.scales)
-      scales.push_back(quant::floatToHalf(scale));
-  }
+      : matrix(quant::quantizeRoundToNearest(weights, out, in, format)),
+        scales(matrix.scaleBlob()), zeroPointBlob(matrix.zeroPointBlob()) {}
   const uint8_t *w() const { return matrix.packed.data(); }
   const uint8_t *zeroPoints() const {
-    return matrix.format.symmetric ? nullptr : matrix.zeroPoints.data();
+    return matrix.format.symmetric ? nullptr : zeroPointBlob.data();
+  }
+  /// The `scale_max` argument: 0 for half-float scales.
+  float scaleMax() const {
+    return matrix.format.scale == quant::ScaleType::Log8
+               ? matrix.format.scaleMax
+               : 0.0f;
   }
   /// The `group` argument: input features per group (in for one group).
   int64_t group() const { return matrix.format.groupSize(matrix.cols); }
@@ -54,16 +59,17 @@ void runLinear(Entry entry, const Storage &s, const float *x, int64_t rows,
   int64_t in = s.matrix.cols, out = s.matrix.rows;
   switch (entry) {
   case Entry::Q8:
-    ms_linear_q8_f32(x, rows, in, s.w(), s.scales.data(), s.zeroPoints(),
-                     s.group(), out, bias, y);
+    ms_linear_q8_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
+                     s.zeroPoints(), s.group(), out, bias, y);
     return;
   case Entry::Q4:
-    ms_linear_q4_f32(x, rows, in, s.w(), s.scales.data(), s.zeroPoints(),
-                     s.group(), out, bias, y);
+    ms_linear_q4_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
+                     s.zeroPoints(), s.group(), out, bias, y);
     return;
   case Entry::AnyWidth:
-    ms_linear_q_f32(x, rows, in, s.w(), s.scales.data(), s.zeroPoints(),
-                    s.matrix.format.bits, s.group(), out, bias, y);
+    ms_linear_q_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
+                    s.zeroPoints(), s.matrix.format.bits, s.group(), out, bias,
+                    y);
     return;
   }
 }
@@ -167,6 +173,9 @@ TEST(QuantKernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
             format.bits = c.bits;
             format.group = group;
             format.symmetric = symmetric;
+            // Logarithmic scales on some groupings, half floats on others.
+            if (group == 64 || group == 13)
+              format.scale = quant::ScaleType::Log8;
             Storage storage(weights, out, in, format);
             std::vector<float> dequantized = quant::dequantize(storage.matrix);
             for (int64_t rows : {1, 5, 12}) {
@@ -269,25 +278,29 @@ TEST(QuantKernels, DequantizeRowEqualsTheLibrary) {
   for (int64_t in : {1, 33, 172})
     for (int bits = 2; bits <= 8; ++bits)
       for (bool symmetric : {true, false})
-        for (int64_t group : {32, 0, 13}) {
-          quant::Format format;
-          format.bits = bits;
-          format.group = group;
-          format.symmetric = symmetric;
-          Storage storage(randomVector(rows * in, 48), rows, in, format);
-          std::vector<float> expected(in), actual(in);
-          for (int64_t row = 0; row < rows; ++row) {
-            quant::dequantizeRow(storage.matrix, row, expected.data());
-            ms_dequantize_row_f32(storage.w(), storage.scales.data(),
-                                  storage.zeroPoints(), bits, storage.group(),
-                                  in, row, actual.data());
-            // Bit for bit (a zero's sign included).
-            for (int64_t i = 0; i < in; ++i)
-              ASSERT_EQ(bitsOf(expected[i]), bitsOf(actual[i]))
-                  << format.str() << " in " << in << " row " << row
-                  << " column " << i;
+        for (int64_t group : {32, 0, 13})
+          for (quant::ScaleType scale :
+               {quant::ScaleType::F16, quant::ScaleType::Log8}) {
+            quant::Format format;
+            format.bits = bits;
+            format.group = group;
+            format.symmetric = symmetric;
+            format.scale = scale;
+            Storage storage(randomVector(rows * in, 48), rows, in, format);
+            std::vector<float> expected(in), actual(in);
+            for (int64_t row = 0; row < rows; ++row) {
+              quant::dequantizeRow(storage.matrix, row, expected.data());
+              ms_dequantize_row_f32(storage.w(), storage.scales.data(),
+                                    storage.scaleMax(), storage.zeroPoints(),
+                                    bits, storage.group(), in, row,
+                                    actual.data());
+              // Bit for bit (a zero's sign included).
+              for (int64_t i = 0; i < in; ++i)
+                ASSERT_EQ(bitsOf(expected[i]), bitsOf(actual[i]))
+                    << format.str() << " in " << in << " row " << row
+                    << " column " << i;
+            }
           }
-        }
 }
 
 } // namespace

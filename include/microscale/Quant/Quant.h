@@ -25,8 +25,10 @@
 
 namespace mlir::microscale::quant {
 
-/// Element type of the stored scales.
-enum class ScaleType { F32, F16, BF16 };
+/// How the scales are stored: as floats of a width, or as 8-bit logarithmic
+/// codes relative to the matrix's largest scale (`Log8`, see
+/// runtime/include/microscale/quant_scale.h).
+enum class ScaleType { F32, F16, BF16, Log8 };
 
 /// How one weight matrix is quantized (the parameters of `#llm.quant`).
 struct Format {
@@ -35,6 +37,10 @@ struct Format {
   int64_t group = 0;
   bool symmetric = true;
   ScaleType scale = ScaleType::F16;
+  /// `Log8` only: the scale of code 0, the largest a group can have. It
+  /// depends on the matrix: a format without it is resolved against the
+  /// weights (`resolveScaleRange`) by every function that quantizes.
+  float scaleMax = 0.0f;
 
   int64_t groupSize(int64_t cols) const { return group == 0 ? cols : group; }
   int64_t numGroups(int64_t cols) const;
@@ -47,27 +53,46 @@ struct Format {
     return symmetric ? maxSymmetricCode() : (1 << bits) - 1;
   }
   int32_t maxSymmetricCode() const { return (1 << (bits - 1)) - 1; }
+  /// Bytes of one row's zero points, packed like the codes (`bits` each);
+  /// 0 when symmetric.
+  int64_t zeroPointRowBytes(int64_t cols) const {
+    return symmetric ? 0 : (numGroups(cols) * bits + 7) / 8;
+  }
   /// Bytes the packed codes, scales and zero points of a [rows, cols]
-  /// matrix take.
+  /// matrix take (and `scaleMax`, for `Log8`).
   int64_t storageBytes(int64_t rows, int64_t cols) const;
-  /// E.g. "q4_g32_asym_f16", "q8_row_sym_f16".
+  /// `value` rounded to the nearest scale this format stores (for `Log8`,
+  /// never below the smallest code's scale unless `scaleMax` is 0).
+  float roundScale(float value) const;
+  /// E.g. "q4_g32_asym_f16", "q8_row_sym_f16", "q4_g32_asym_log8".
   std::string str() const;
 };
 
+/// `format` with `scaleMax` set from `weights` ([rows, cols]) when it is
+/// `Log8` and unset: the largest round-to-nearest group scale. Other
+/// formats, and resolved ones, are returned as they are.
+Format resolveScaleRange(const Format &format, llvm::ArrayRef<float> weights,
+                         int64_t rows, int64_t cols);
+
 /// Parses a format name: `int8` (8 bits, one group per row, symmetric),
 /// `q4` (4 bits, groups of 32, symmetric), or
-/// `q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32]` (defaults: groups
-/// of 32, symmetric, f16 scales). The error says what is wrong.
+/// `q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32|_log8]` (defaults:
+/// groups of 32, symmetric, f16 scales). The error says what is wrong.
 llvm::Expected<Format> parseFormat(llvm::StringRef text);
 
 /// Size in bytes of one stored scale.
 int scaleBytes(ScaleType type);
+/// The `Log8` code whose scale is nearest `value` (codes: see
+/// runtime/include/microscale/quant_scale.h), and the scale of a code.
+uint8_t log8Code(float value, float scaleMax);
+float log8Scale(float scaleMax, uint8_t code);
 /// IEEE binary16 / bfloat16 conversions, round to nearest even.
 uint16_t floatToHalf(float value);
 float halfToFloat(uint16_t bits);
 uint16_t floatToBF16(float value);
 float bf16ToFloat(uint16_t bits);
-/// `value` rounded to what a scale of `type` can hold.
+/// `value` rounded to what a float scale of `type` can hold (`Log8`, which
+/// needs its matrix's range, rounds with `Format::roundScale`).
 float roundScale(float value, ScaleType type);
 
 /// A quantized matrix in exactly the storage of `llm.weight`.
@@ -83,9 +108,12 @@ struct QuantizedMatrix {
 
   /// Code of element (row, col), sign-extended when symmetric.
   int32_t code(int64_t row, int64_t col) const;
-  /// Stored scales as the bits of `format.scale` (half, bf16 or float bits),
-  /// little-endian, ready to become a `dense_resource` blob.
+  /// Stored scales as the bits of `format.scale` (half, bf16 or float bits,
+  /// little-endian; `Log8` codes), ready to become a `dense_resource` blob.
   std::vector<uint8_t> scaleBlob() const;
+  /// Stored zero points: each row's packed like its codes (`bits` each,
+  /// zeroPointRowBytes per row); empty when symmetric.
+  std::vector<uint8_t> zeroPointBlob() const;
 };
 
 /// Writes code `code` (already in the format's range) at `index` of a
@@ -136,7 +164,8 @@ void dequantizeRow(const QuantizedMatrix &matrix, int64_t row, float *out);
 
 /// Builds a matrix from its stored form (e.g. the blobs of an
 /// `llm.weight`), checking the sizes; `scaleBits` holds the scales as
-/// `format.scale` stores them. Returns false on a size mismatch.
+/// `format.scale` stores them and `zeroPoints` the packed zero points (see
+/// zeroPointBlob). Returns false on a size mismatch.
 bool fromStorage(const Format &format, int64_t rows, int64_t cols,
                  llvm::ArrayRef<uint8_t> packed,
                  llvm::ArrayRef<uint8_t> scaleBits,

@@ -122,6 +122,9 @@ void addQuantOperands(llvm::StringMap<KernelOperand> &operands,
   Builder b(quant.getContext());
   operands["bits"] = {{}, b.getI64IntegerAttr(quant.getBits())};
   operands["group"] = {{}, b.getI64IntegerAttr(quant.getGroup())};
+  // 0 tells the kernels the scales are half floats.
+  FloatAttr scaleMax = quant.getScaleMax();
+  operands["scale_max"] = {{}, scaleMax ? scaleMax : b.getF32FloatAttr(0.0f)};
 }
 
 llvm::StringMap<KernelOperand> operandsOf(kernel::LinearOp op) {

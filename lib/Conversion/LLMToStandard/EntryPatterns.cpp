@@ -149,9 +149,9 @@ KernelWeight mlir::microscale::getKernelWeight(
     result.zeroPoints = getWeightGlobal(
         builder, loc, op, WeightPart::ZeroPoints, converter, state);
   // The kernels take the group size in features (the whole row for 0).
-  result.encoding =
-      kernel::QuantAttr::get(builder.getContext(), quant.getBits(),
-                             quant.getGroupSize(type.getDimSize(1)));
+  result.encoding = kernel::QuantAttr::get(
+      builder.getContext(), quant.getBits(),
+      quant.getGroupSize(type.getDimSize(1)), quant.getScaleMax());
   return result;
 }
 

@@ -43,12 +43,13 @@ LogicalResult checkType(const LLMToStandardTypeConverter &converter,
                         Operation *op, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
   if (auto weight = dyn_cast<WeightOp>(op)) {
-    // The runtime's quantized kernels read IEEE half scales.
+    // The runtime's quantized kernels read IEEE half or logarithmic scales.
     auto quant = dyn_cast_or_null<QuantAttr>(type.getEncoding());
-    if (quant && !quant.getScale().isF16())
+    if (quant && !quant.getScale().isF16() && !quant.getScaleMax())
       return op->emitError("weight '")
              << weight.getName() << "' has " << quant.getScale()
-             << " scales; the quantized kernels take f16 scales";
+             << " scales; the quantized kernels take f16 or i8 (logarithmic) "
+                "scales";
     if (!converter.convertWeightType(type))
       return op->emitError("weight encoding ")
              << type.getEncoding() << " has no lowering";

@@ -130,7 +130,7 @@ func.func @quant_scales_size(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<3
 // -----
 
 func.func @quant_zero_points_size(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %z: memref<32xi8>, %y: memref<64xf32>, %n: index) {
-  // expected-error @below {{zero_points hold 32 values, expected 16}}
+  // expected-error @below {{zero_points hold 32 bytes, expected 16}}
   kernel.linear %x, %w scales %s zero_points %z into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xf16>, memref<32xi8> into memref<64xf32>
   return
 }
@@ -154,7 +154,7 @@ func.func @scales_without_quant(%x: memref<32xf32>, %w: memref<128xf32>, %s: mem
 // -----
 
 func.func @f32_scales(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf32>, %y: memref<64xf32>, %n: index) {
-  // expected-error @below {{operand #2 must be statically shaped memref of 16-bit float values}}
+  // expected-error @below {{operand #2 must be statically shaped memref of 16-bit float or 8-bit signless integer values}}
   kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xf32> into memref<64xf32>
   return
 }
@@ -180,5 +180,21 @@ func.func @dequantize_scales_size(%w: memref<80xi8>, %s: memref<16xf16>, %id: in
 func.func @dequantize_partial_output(%w: memref<80xi8>, %s: memref<32xf16>, %id: index, %out: memref<40xf32>, %r: index) {
   // expected-error @below {{output holds 40 values, not a whole number of rows of 12}}
   kernel.dequantize_row %w, %s row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16> into memref<40xf32>
+  return
+}
+
+// -----
+
+func.func @quant_log8_scales_without_scale_max(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xi8>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{scales must be f16 without scale_max, got 'memref<16xi8>'}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xi8> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @quant_half_scales_with_scale_max(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{scales must be i8 codes with scale_max, got 'memref<16xf16>'}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, scale_max = 1.0 : f32>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>
   return
 }

@@ -35,10 +35,10 @@ func.func @quantized_linear(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16
 // group of 4.
 // CHECK-LABEL: func.func @dequantize_row
 // CHECK:         kernel.dequantize_row %arg0, %arg1 row %arg3 into %arg4 row %arg5 {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16> into memref<48xf32>
-// CHECK:         kernel.dequantize_row %arg0, %arg1 zero_points %arg2 row %arg3 into %arg4 row %arg5 {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16>, memref<32xi8> into memref<48xf32>
-func.func @dequantize_row(%w: memref<80xi8>, %s: memref<32xf16>, %z: memref<32xi8>, %id: index, %out: memref<48xf32>, %r: index) {
+// CHECK:         kernel.dequantize_row %arg0, %arg1 zero_points %arg2 row %arg3 into %arg4 row %arg5 {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16>, memref<16xi8> into memref<48xf32>
+func.func @dequantize_row(%w: memref<80xi8>, %s: memref<32xf16>, %z: memref<16xi8>, %id: index, %out: memref<48xf32>, %r: index) {
   kernel.dequantize_row %w, %s row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16> into memref<48xf32>
-  kernel.dequantize_row %w, %s zero_points %z row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16>, memref<32xi8> into memref<48xf32>
+  kernel.dequantize_row %w, %s zero_points %z row %id into %out row %r {in_features = 12 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8>} : memref<80xi8>, memref<32xf16>, memref<16xi8> into memref<48xf32>
   return
 }
 

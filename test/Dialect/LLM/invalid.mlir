@@ -150,8 +150,29 @@ func.func @quant_group(%w: tensor<4x8xf32, #llm.quant<bits = 4, group = -4, symm
 
 // -----
 
-// expected-error @+1 {{#llm.quant scale type must be f16, bf16 or f32, got 'i8'}}
-func.func @quant_scale(%w: tensor<4x8xf32, #llm.quant<bits = 4, symmetric = true, scale = i8>>) {
+// expected-error @+1 {{#llm.quant scale type must be f16, bf16, f32 or i8 (logarithmic codes), got 'i16'}}
+func.func @quant_scale(%w: tensor<4x8xf32, #llm.quant<bits = 4, symmetric = true, scale = i16>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{#llm.quant scale_max goes with i8 scales, and only with them}}
+func.func @quant_log8_without_scale_max(%w: tensor<4x8xf32, #llm.quant<bits = 4, symmetric = true, scale = i8>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{#llm.quant scale_max goes with i8 scales, and only with them}}
+func.func @quant_scale_max_with_f16(%w: tensor<4x8xf32, #llm.quant<bits = 4, symmetric = true, scale = f16, scale_max = 1.0 : f32>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{#llm.quant scale_max must be a finite, non-negative f32}}
+func.func @quant_negative_scale_max(%w: tensor<4x8xf32, #llm.quant<bits = 4, symmetric = true, scale = i8, scale_max = -1.0 : f32>>) {
   return
 }
 

@@ -60,8 +60,9 @@
 // NO-BUDGET: error: llm-mixed-precision: give exactly one of budget-bytes and bits-per-weight (positive)
 // NO-CALIBRATION: error: llm-mixed-precision: the sensitivities are measured on calibration text (calibration=FILE)
 // BAD-CANDIDATE: error: llm-mixed-precision: candidate: bad quantization format 'q9': bits must be in [2, 8]
-// 2 rows of 64: 3 bits per code plus an f16 scale and a zero point per 32.
-// TOO-FEW-BITS: error: llm-mixed-precision: 3 bits per weight is below the smallest assignment, 3.750 bits per weight (60 bytes for 1 matrices)
+// 2 rows of 64: 3 bits per code, an f16 scale per 32, and the two 3-bit
+// zero points of a row packed in a byte.
+// TOO-FEW-BITS: error: llm-mixed-precision: 3 bits per weight is below the smallest assignment, 3.625 bits per weight (58 bytes for 1 matrices)
 // BAD-WEIGHTS: error: llm-mixed-precision: weights must be 'all' or 'linears', got 'norms'
 // BAD-TRIAL: error: llm-mixed-precision: trial-method must be rtn, clip or calibrated, got 'gptq'
 func.func @linear(%x: tensor<?x?x64xf32>) -> tensor<?x?x2xf32> {

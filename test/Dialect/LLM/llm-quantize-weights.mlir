@@ -1,6 +1,7 @@
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=int8" | FileCheck %s --check-prefix=INT8
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=int8" | microscale-opt --split-input-file | FileCheck %s --check-prefix=INT8
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g32_asym" | FileCheck %s --check-prefix=Q4
+// RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g32_asym_log8" | microscale-opt --split-input-file | FileCheck %s --check-prefix=LOG8
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 weights=linears" | FileCheck %s --check-prefix=LINEARS
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 overrides=layers\.0\.down_proj=int8,w.*=float" | FileCheck %s --check-prefix=OVERRIDE
 // RUN: not microscale-opt %s --split-input-file --llm-quantize-weights="format=q9" 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
@@ -21,6 +22,15 @@
 // with an f16 scale and an unsigned zero point.
 // Q4-LABEL: func.func @linear
 // Q4: llm.weight "w" : tensor<2x4xf32, #llm.quant<bits = 4, group = 32, symmetric = false, scale = f16>> = dense_resource<w.q> : tensor<2x2xi8> scales dense_resource<w.scales> : tensor<2x1xf16> zero_points dense_resource<w.zero_points> : tensor<2x1xi8>
+// Logarithmic scales: one byte per group, relative to the matrix's largest
+// scale (2 / 15, code 0); the all-zero row gets the smallest (code 255).
+// The zero point 7 (1 / (2 / 15) = 7.4999996 in float) and the codes 14, 0,
+// 11, 9 are packed two to a byte, like the codes.
+// LOG8-LABEL: func.func @linear
+// LOG8: llm.weight "w" : tensor<2x4xf32, #llm.quant<bits = 4, group = 32, symmetric = false, scale = i8, scale_max = 0.13333334 : f32>> = dense_resource<w.q> : tensor<2x2xi8> scales dense_resource<w.scales> : tensor<2x1xi8> zero_points dense_resource<w.zero_points> : tensor<2x1xi8>
+// LOG8: w.q: "0x{{[0-9A-F]+}}0E9B0000"
+// LOG8: w.scales: "0x{{[0-9A-F]+}}00FF"
+// LOG8: w.zero_points: "0x{{[0-9A-F]+}}0700"
 func.func @linear(%x: tensor<?x?x4xf32>) -> tensor<?x?x2xf32> {
   %w = llm.weight "w" : tensor<2x4xf32> = dense<[[1.0, -1.0, 0.5, 0.25], [0.0, 0.0, 0.0, 0.0]]> : tensor<2x4xf32>
   %y = llm.linear %x, %w : (tensor<?x?x4xf32>, tensor<2x4xf32>) -> tensor<?x?x2xf32>
@@ -43,7 +53,7 @@ func.func @linear(%x: tensor<?x?x4xf32>) -> tensor<?x?x2xf32> {
 
 // Q4-LABEL: func.func @model
 // Q4-DAG: llm.weight "up" : tensor<40x8xf32, #llm.quant<bits = 4, group = 32, symmetric = false, scale = f16>> = dense_resource<up.q> : tensor<40x4xi8> scales dense_resource<up.scales> : tensor<40x1xf16> zero_points dense_resource<up.zero_points> : tensor<40x1xi8>
-// Q4-DAG: llm.weight "down" : tensor<8x40xf32, #llm.quant<bits = 4, group = 32, symmetric = false, scale = f16>> = dense_resource<down.q> : tensor<8x20xi8> scales dense_resource<down.scales> : tensor<8x2xf16> zero_points dense_resource<down.zero_points> : tensor<8x2xi8>
+// Q4-DAG: llm.weight "down" : tensor<8x40xf32, #llm.quant<bits = 4, group = 32, symmetric = false, scale = f16>> = dense_resource<down.q> : tensor<8x20xi8> scales dense_resource<down.scales> : tensor<8x2xf16> zero_points dense_resource<down.zero_points> : tensor<8x1xi8>
 
 // `weights=linears`: the layer's matrices only.
 // LINEARS-LABEL: func.func @model

@@ -38,11 +38,16 @@ void KernelDialect::initialize() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                int64_t bits, int64_t group) {
+                                int64_t bits, int64_t group,
+                                FloatAttr scaleMax) {
   if (bits < 2 || bits > 8)
     return emitError() << "#kernel.quant bits must be in [2, 8], got " << bits;
   if (group < 1)
     return emitError() << "#kernel.quant group must be positive, got " << group;
+  if (scaleMax &&
+      (!scaleMax.getType().isF32() || !(scaleMax.getValueAsDouble() > 0.0)))
+    return emitError() << "#kernel.quant scale_max must be a positive f32, got "
+                       << scaleMax;
   return success();
 }
 
@@ -121,12 +126,20 @@ static LogicalResult verifyQuantStorage(Operation *op, QuantAttr quant,
   int64_t groups = rows * quant.getNumGroups(inFeatures);
   if (!scales)
     return op->emitOpError("a #kernel.quant weight needs scales");
+  bool logarithmic = static_cast<bool>(quant.getScaleMax());
+  Type scaleType = cast<MemRefType>(scales.getType()).getElementType();
+  if (logarithmic != scaleType.isInteger(8))
+    return op->emitOpError("scales must be ")
+           << (logarithmic ? "i8 codes with scale_max"
+                           : "f16 without scale_max")
+           << ", got " << scales.getType();
   if (elementsOf(scales) != groups)
     return op->emitOpError() << "scales hold " << elementsOf(scales)
                              << " values, expected " << groups;
-  if (zeroPoints && elementsOf(zeroPoints) != groups)
+  int64_t zeroPointBytes = rows * quant.getZeroPointRowBytes(inFeatures);
+  if (zeroPoints && elementsOf(zeroPoints) != zeroPointBytes)
     return op->emitOpError() << "zero_points hold " << elementsOf(zeroPoints)
-                             << " values, expected " << groups;
+                             << " bytes, expected " << zeroPointBytes;
   return success();
 }
 

@@ -13,6 +13,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::microscale::llm;
 
@@ -25,7 +27,7 @@ static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t bits, int64_t group, BoolAttr symmetric,
-                                Type scale) {
+                                Type scale, FloatAttr scaleMax) {
   if (bits < 2 || bits > 8)
     return emitError() << "#llm.quant bits must be in [2, 8], got " << bits;
   if (group < 0)
@@ -34,10 +36,21 @@ LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << group;
   if (!symmetric)
     return emitError() << "#llm.quant needs 'symmetric = true' or 'false'";
-  if (!scale || !(scale.isF16() || scale.isBF16() || scale.isF32()))
-    return emitError() << "#llm.quant scale type must be f16, bf16 or f32, "
-                          "got "
+  bool logarithmic = scale && scale.isSignlessInteger(8);
+  if (!scale ||
+      !(scale.isF16() || scale.isBF16() || scale.isF32() || logarithmic))
+    return emitError() << "#llm.quant scale type must be f16, bf16, f32 or "
+                          "i8 (logarithmic codes), got "
                        << scale;
+  if (logarithmic != static_cast<bool>(scaleMax))
+    return emitError() << "#llm.quant scale_max goes with i8 scales, and only "
+                          "with them";
+  if (scaleMax &&
+      (!scaleMax.getType().isF32() || !(scaleMax.getValueAsDouble() >= 0.0) ||
+       !std::isfinite(scaleMax.getValueAsDouble())))
+    return emitError() << "#llm.quant scale_max must be a finite, "
+                          "non-negative f32, got "
+                       << scaleMax;
   return success();
 }
 
@@ -66,10 +79,15 @@ RankedTensorType QuantAttr::getScalesType(RankedTensorType logical) const {
                                getScale());
 }
 
+int64_t QuantAttr::getZeroPointRowBytes(int64_t inFeatures) const {
+  return ceilDiv(getNumGroups(inFeatures) * getBits(), 8);
+}
+
 RankedTensorType QuantAttr::getZeroPointsType(RankedTensorType logical) const {
   int64_t in = logical.getDimSize(1);
-  return RankedTensorType::get({logical.getDimSize(0), getNumGroups(in)},
-                               IntegerType::get(getContext(), 8));
+  return RankedTensorType::get(
+      {logical.getDimSize(0), getZeroPointRowBytes(in)},
+      IntegerType::get(getContext(), 8));
 }
 
 //===----------------------------------------------------------------------===//
@@ -136,6 +154,10 @@ int64_t WeightOp::getStorageBytes() {
     auto type = cast<ShapedType>(attr.getType());
     bytes += ceilDiv(type.getNumElements() * type.getElementTypeBitWidth(), 8);
   }
+  // Logarithmic scales also need their matrix's largest scale (a float).
+  if (auto quant = dyn_cast_or_null<QuantAttr>(getEncoding()))
+    if (quant.getScaleMax())
+      bytes += sizeof(float);
   return bytes;
 }
 

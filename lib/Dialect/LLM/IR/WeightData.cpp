@@ -61,19 +61,29 @@ quant::Format llm::getQuantFormat(QuantAttr attr) {
   format.group = attr.getGroup();
   format.symmetric = attr.isSymmetric();
   Type scale = attr.getScale();
-  format.scale = scale.isF32()   ? quant::ScaleType::F32
-                 : scale.isF16() ? quant::ScaleType::F16
-                                 : quant::ScaleType::BF16;
+  format.scale = scale.isF32()    ? quant::ScaleType::F32
+                 : scale.isF16()  ? quant::ScaleType::F16
+                 : scale.isBF16() ? quant::ScaleType::BF16
+                                  : quant::ScaleType::Log8;
+  if (FloatAttr scaleMax = attr.getScaleMax())
+    format.scaleMax = static_cast<float>(scaleMax.getValueAsDouble());
   return format;
 }
 
 QuantAttr llm::getQuantAttr(MLIRContext *context, const quant::Format &format) {
   Builder builder(context);
-  Type scale = format.scale == quant::ScaleType::F32   ? builder.getF32Type()
-               : format.scale == quant::ScaleType::F16 ? builder.getF16Type()
-                                                       : builder.getBF16Type();
+  Type scale = builder.getI8Type();
+  if (format.scale == quant::ScaleType::F32)
+    scale = builder.getF32Type();
+  else if (format.scale == quant::ScaleType::F16)
+    scale = builder.getF16Type();
+  else if (format.scale == quant::ScaleType::BF16)
+    scale = builder.getBF16Type();
+  FloatAttr scaleMax;
+  if (format.scale == quant::ScaleType::Log8)
+    scaleMax = builder.getF32FloatAttr(format.scaleMax);
   return QuantAttr::get(context, format.bits, format.group,
-                        builder.getBoolAttr(format.symmetric), scale);
+                        builder.getBoolAttr(format.symmetric), scale, scaleMax);
 }
 
 /// Dense values of a float width as float32.
@@ -167,7 +177,7 @@ WeightOp llm::createQuantizedWeight(OpBuilder &builder, Location loc,
   ElementsAttr zeroPoints;
   if (!matrix.format.symmetric)
     zeroPoints = makeBlob(name, ".zero_points", attr.getZeroPointsType(type),
-                          matrix.zeroPoints);
+                          matrix.zeroPointBlob());
   return builder.create<WeightOp>(loc, type, name, value, scales, zeroPoints,
                                   ElementsAttr(), ElementsAttr());
 }

@@ -259,8 +259,9 @@ FailureOr<int64_t> MixedPrecisionPass::matrixBudget() {
 
 LogicalResult MixedPrecisionPass::calibrate() {
   ModuleOp module = getOperation();
-  auto read =
-      readCalibrationIds(module, calibration, calibrationTokens, modelDir);
+  // A file, or `self`: text the float model samples.
+  auto read = getCalibrationIds(module, calibration, calibrationTokens,
+                                calibrationWindow, modelDir);
   if (!read)
     return module.emitError("llm-mixed-precision: calibration: ")
            << llvm::toString(read.takeError());

@@ -22,9 +22,12 @@ def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
 
     - the weight: `out x ceil(in * bits / 8)` bytes of packed codes (`i8`),
       each row its own bit stream, least significant bits first;
-    - the scales: `out x ceil(in / group)` IEEE half floats (`f16`);
-    - the zero points (asymmetric weights only): `out x ceil(in / group)`
-      unsigned bytes (`i8`); without them the codes are signed.
+    - the scales: `out x ceil(in / group)` IEEE half floats (`f16`), or,
+      with `scale_max`, as many 8-bit logarithmic codes (`i8`; code `c` is
+      `scale_max * 2^(-c / 32)`);
+    - the zero points (asymmetric weights only): `out x ceil(ceil(in /
+      group) * bits / 8)` bytes (`i8`), each row's unsigned zero points
+      packed like its codes; without them the codes are signed.
 
     `convert-kernel-to-calls` looks up the kernel table's encoding column
     `quant<bits>` (e.g. `quant4`) first, then the any-width `quant`.
@@ -33,7 +36,9 @@ def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
     #kernel.quant<bits = 4, group = 32>
     ```
   }];
-  let parameters = (ins "int64_t":$bits, "int64_t":$group);
+  let parameters = (ins "int64_t":$bits, "int64_t":$group,
+      OptionalParameter<"::mlir::FloatAttr",
+                        "largest scale of logarithmic i8 scales">:$scale_max);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -42,6 +47,10 @@ def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
     /// Scales (and zero points) per row of `inFeatures`, counting a shorter
     /// tail group.
     int64_t getNumGroups(int64_t inFeatures) const;
+    /// Bytes of one row's packed zero points.
+    int64_t getZeroPointRowBytes(int64_t inFeatures) const {
+      return (getNumGroups(inFeatures) * getBits() + 7) / 8;
+    }
   }];
 }
 

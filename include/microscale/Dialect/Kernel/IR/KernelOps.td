@@ -17,8 +17,9 @@ class Kernel_Op<string mnemonic, list<Trait> traits = []> :
 
 def Kernel_Buffer : StaticShapeMemRefOf<[AnyType]>;
 // A quantized weight's scales are IEEE half floats (the kernels read their
-// bits as uint16_t) and its zero points bytes.
-def Kernel_ScalesBuffer : StaticShapeMemRefOf<[F16]>;
+// bits as uint16_t) or logarithmic byte codes (with the encoding's
+// scale_max), and its zero points bytes.
+def Kernel_ScalesBuffer : StaticShapeMemRefOf<[F16, I8]>;
 def Kernel_ZeroPointsBuffer : StaticShapeMemRefOf<[I8]>;
 
 def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {

@@ -99,7 +99,12 @@ def LLM_QuantAttr : AttrDef<LLM_Dialect, "Quant"> {
       `[-(2^(bits-1) - 1), 2^(bits-1) - 1]` and `w = scale * code`;
       otherwise codes are unsigned in `[0, 2^bits - 1]` and
       `w = scale * (code - zero_point)`.
-    - `scale`: element type of the scales (`f16`, `bf16` or `f32`).
+    - `scale`: element type of the scales: `f16`, `bf16` or `f32`, or `i8`
+      for 8-bit logarithmic codes: code `c` in [0, 255] stands for
+      `scale_max * 2^(-c / 32)` (`runtime/include/microscale/quant_scale.h`
+      computes it), a quarter of a half float's bits within 1.1 %.
+    - `scale_max` (with `scale = i8` only): the scale of code 0, the
+      matrix's largest (an `f32`).
 
     Storage in `llm.weight` (checked by its verifier):
     - `value`: `tensor<out x ceil(in * bits / 8) x i8>`. Each row is its own
@@ -107,15 +112,18 @@ def LLM_QuantAttr : AttrDef<LLM_Dialect, "Quant"> {
       whole byte, so a row starts on a byte boundary (what a GEMV kernel
       wants); with 4 bits, element `2j` is the low nibble of byte `j`.
     - `scales`: `tensor<out x groups x scale>`.
-    - `zero_points` (asymmetric only): `tensor<out x groups x i8>`, read as
-      unsigned bytes.
+    - `zero_points` (asymmetric only): `tensor<out x ceil(groups * bits / 8)
+      x i8>`, each row's unsigned zero points packed like its codes (a zero
+      point is a code: 4 bits wide for 4-bit codes).
   }];
   let parameters = (ins
     "int64_t":$bits,
     DefaultValuedParameter<"int64_t", "0",
                            "input features per group (0: whole row)">:$group,
     "::mlir::BoolAttr":$symmetric,
-    "::mlir::Type":$scale
+    "::mlir::Type":$scale,
+    OptionalParameter<"::mlir::FloatAttr",
+                      "largest scale (logarithmic i8 scales only)">:$scale_max
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -127,6 +135,8 @@ def LLM_QuantAttr : AttrDef<LLM_Dialect, "Quant"> {
     int64_t getNumGroups(int64_t inFeatures) const;
     /// Bytes of one packed row.
     int64_t getRowBytes(int64_t inFeatures) const;
+    /// Bytes of one row's packed zero points.
+    int64_t getZeroPointRowBytes(int64_t inFeatures) const;
     /// Storage of `value`, `scales` and `zero_points` for a weight whose
     /// logical type is `logical` (`[out, in]`).
     ::mlir::RankedTensorType getPackedType(::mlir::RankedTensorType logical) const;

@@ -190,7 +190,8 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
     Option<"weights", "weights", "std::string", "\"all\"",
            "Which matrices: all (linears, embedding, logits) or linears">,
     Option<"calibration", "calibration", "std::string", "\"\"",
-           "Plain text file the sensitivities are measured on">,
+           "Plain text file the sensitivities are measured on, or 'self': "
+           "text the float model samples itself">,
     Option<"calibrationTokens", "calibration-tokens", "int64_t", "2048",
            "Tokens of calibration text to use">,
     Option<"calibrationWindow", "calibration-window", "int64_t", "256",
