@@ -9,7 +9,10 @@
 // step on the calibration statistics (the refit keeps a row only when it
 // helps). GPTQ's rounding depends on the scales it is given and the refit's
 // scales on the rounding, so a second round from the refitted scales often
-// finds a little more; rows keep whichever round did best.
+// finds a little more; rows keep whichever round did best. After each
+// refit a descent over the codes moves single codes one step where that
+// lowers the error for the refitted scales (and the scales are refitted
+// once more for them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,7 +56,12 @@ QuantizedMatrix mlir::microscale::quant::quantizeCalibrated(
   }
   if (!options.refitScales)
     return result;
-  refitScales(weights, result, stats);
+  auto refit = [&](QuantizedMatrix &matrix) {
+    refitScales(weights, matrix, stats);
+    if (options.codeDescent && descendCodes(weights, matrix, stats) > 0.0)
+      refitScales(weights, matrix, stats);
+  };
+  refit(result);
   if (!options.gptq)
     return result;
   std::vector<double> errors =
@@ -64,7 +72,7 @@ QuantizedMatrix mlir::microscale::quant::quantizeCalibrated(
     gptq.groupParams = params;
     QuantizedMatrix next =
         quantizeGPTQ(weights, rows, cols, format, stats, gptq);
-    refitScales(weights, next, stats);
+    refit(next);
     std::vector<double> nextErrors =
         outputErrorPerRow(weights, dequantize(next), rows, stats);
     for (int64_t r = 0; r < rows; ++r)

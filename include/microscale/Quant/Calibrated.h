@@ -184,6 +184,17 @@ double refitScales(llvm::ArrayRef<float> weights, QuantizedMatrix &quantized,
                    const InputStatistics &stats);
 
 //===----------------------------------------------------------------------===//
+// Code descent
+//===----------------------------------------------------------------------===//
+
+/// With the group parameters fixed, moves single codes one step up or down
+/// wherever that lowers the row's output error under H, sweeping each row
+/// until no step helps (at most `maxSweeps` times). Never raises the error;
+/// returns the error removed.
+double descendCodes(llvm::ArrayRef<float> weights, QuantizedMatrix &quantized,
+                    const InputStatistics &stats, int maxSweeps = 4);
+
+//===----------------------------------------------------------------------===//
 // The methods in order
 //===----------------------------------------------------------------------===//
 
@@ -197,6 +208,9 @@ struct CalibratedOptions {
   /// `groupParams` and `clipRatios` are filled in from the clip search.
   GPTQOptions gptqOptions;
   bool refitScales = true;
+  /// With the refit: a code descent after each refit, then the scales
+  /// refitted again for the codes it moved.
+  bool codeDescent = true;
   /// With GPTQ and the refit: rounds of GPTQ from the previous round's
   /// refitted scales (each row keeps its best round).
   int rounds = 2;
