@@ -57,20 +57,31 @@ CALIBRATED = "--quantize-method {} --calibration {{calibration}}"
 
 
 def default_settings():
-    """(name, flags) pairs: float, int8 by every method, 4-bit and 3-bit."""
+    """(name, flags) pairs: float, int8 by every method (calibrated on
+    --calibration), 4-bit and 3-bit formats on the layer matrices
+    (calibrated on text the model samples itself, and on --calibration)."""
     settings = [("float", ""), ("int8 RTN", "--quantize int8")]
-    for method in ("awq", "clip", "gptq", "refit", "calibrated"):
+    for method in ("awq", "clip", "gptq", "refit", "clip+gptq", "calibrated"):
         settings.append((f"int8 {method}",
                          "--quantize int8 " + CALIBRATED.format(method)))
-    for fmt in ("q4_g32_sym", "q4_g64_asym", "q4_g32_asym"):
-        for weights in ("linears", "all"):
-            flags = f"--quantize {fmt} --quantize-weights {weights}"
-            settings.append((f"{fmt} {weights} RTN", flags))
-            settings.append((f"{fmt} {weights} calibrated",
+    self_calibrated = "--quantize-method {} --calibration self"
+    for fmt in ("q4_g32_sym", "q4_g64_asym", "q4_g32_asym",
+                "q4_g32_asym_log8"):
+        flags = f"--quantize {fmt} --quantize-weights linears"
+        settings.append((f"{fmt} linears RTN", flags))
+        if fmt == "q4_g32_asym_log8":
+            settings.append((f"{fmt} linears gptq (self)", flags + " " +
+                             self_calibrated.format("gptq")))
+            settings.append((f"{fmt} linears calibrated (WikiText)",
                              flags + " " + CALIBRATED.format("calibrated")))
-    settings.append(("q3_g32_asym linears calibrated",
+        settings.append((f"{fmt} linears calibrated (self)",
+                         flags + " " + self_calibrated.format("calibrated")))
+    settings.append(("q4_g32_asym_log8 all calibrated (self)",
+                     "--quantize q4_g32_asym_log8 " +
+                     self_calibrated.format("calibrated")))
+    settings.append(("q3_g32_asym linears calibrated (self)",
                      "--quantize q3_g32_asym --quantize-weights linears " +
-                     CALIBRATED.format("calibrated")))
+                     self_calibrated.format("calibrated")))
     return settings
 
 
@@ -128,9 +139,11 @@ def weight_inventory(module):
             declared, _, storage = match.group(2).partition(" = ")
             logical = TENSOR.search(declared)
             stored = list(TENSOR.finditer(storage)) or [logical]
+            # Logarithmic scales also store their matrix's float scale_max.
             weights[match.group(1)] = (
                 logical.group(1).count("x"), tensor_size(logical, False),
-                sum(tensor_size(m, True) for m in stored))
+                sum(tensor_size(m, True) for m in stored) +
+                (4 if "scale_max" in match.group(2) else 0))
             continue
         use = re.search(r"llm\.embedding (%\d+)|llm\.logits %\d+, (%\d+)",
                         line)
