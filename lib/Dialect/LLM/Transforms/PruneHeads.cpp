@@ -88,14 +88,13 @@ private:
   /// on the float model's statistics.
   LogicalResult rewrite(Unit &unit, const TargetStatistics *target);
   /// Rewrites every block, refitting layer by layer toward the float model
-  /// when `sequential`.
+  /// with `sequential`.
   LogicalResult rewriteAll();
   void printTable() const;
 
   std::vector<Unit> units;
   std::vector<int64_t> ids;
   std::vector<InputGram> grams;
-  double baseLoss = 0.0;
 };
 
 LogicalResult PruneHeadsPass::parseOptions() {
@@ -219,18 +218,23 @@ LogicalResult PruneHeadsPass::scoreByLoss() {
     return module.emitError()
                << kPass << ": " << llvm::toString(interpreter.takeError()),
            failure();
+  // The loss increase is measured as the KL divergence from the float
+  // model: its expectation on the float model's text, with less noise.
+  auto reference =
+      measureLogProbabilities(**interpreter, ids, calibrationWindow);
+  if (!reference)
+    return module.emitError()
+               << kPass << ": " << llvm::toString(reference.takeError()),
+           failure();
   auto measure = [&]() -> FailureOr<double> {
-    auto loss = measureCalibrationLoss(**interpreter, ids, calibrationWindow);
+    auto loss =
+        measureDivergence(**interpreter, ids, calibrationWindow, *reference);
     if (!loss)
       return module.emitError()
                  << kPass << ": " << llvm::toString(loss.takeError()),
              failure();
     return *loss;
   };
-  FailureOr<double> base = measure();
-  if (failed(base))
-    return failure();
-  baseLoss = *base;
   for (Unit &unit : units) {
     Value o = unit.op.getOWeight();
     for (int64_t h = 0; h < unit.heads; ++h) {
@@ -245,7 +249,7 @@ LogicalResult PruneHeadsPass::scoreByLoss() {
       FailureOr<double> loss = measure();
       if (failed(loss))
         return failure();
-      unit.costs.push_back(*loss - baseLoss);
+      unit.costs.push_back(*loss);
       if (auto restored = (*interpreter)->exchangeWeight(o, *previous);
           !restored)
         return unit.op.emitOpError()
@@ -283,7 +287,7 @@ PruneHeadsPass::measureShapes(reference::Interpreter &interpreter,
       FailureOr<double> loss = measure();
       if (failed(loss))
         return failure();
-      unit.shapeCosts[removed] = *loss - baseLoss;
+      unit.shapeCosts[removed] = *loss;
       if (auto restored = interpreter.exchangeWeight(o, *previous); !restored)
         return unit.op.emitOpError()
                    << kPass << ": " << llvm::toString(restored.takeError()),
@@ -436,9 +440,10 @@ void PruneHeadsPass::printTable() const {
   llvm::raw_ostream &os = llvm::errs();
   os << kPass << ": importance = ";
   if (importance == "loss")
-    os << llvm::formatv("calibration loss increase without the head (base "
-                        "{0:f4} nats/token over {1} tokens)",
-                        baseLoss, ids.size());
+    os << llvm::formatv("loss increase without the head (mean KL divergence "
+                        "from the float model, nats/token over {0} "
+                        "calibration tokens)",
+                        ids.size());
   else if (importance == "activation")
     os << "output error of the block without the head";
   else

@@ -53,7 +53,12 @@ private:
   std::vector<int64_t> chooseRemoved(MLPOp op, ArrayRef<float> up,
                                      ArrayRef<float> gate, ArrayRef<float> down,
                                      int64_t count, const InputGram *gram);
-  LogicalResult prune(MLPOp op, const InputGram *gram);
+  /// Prunes `op`; with `target` (its down weight in `original`, the float
+  /// model) the refit aims at the float model's output.
+  LogicalResult prune(MLPOp op, const InputGram *gram, ModuleOp original,
+                      Value target);
+
+  std::vector<int64_t> ids;
 };
 
 LogicalResult PruneMLPPass::parseOptions() {
@@ -105,7 +110,8 @@ std::vector<int64_t> PruneMLPPass::chooseRemoved(MLPOp op, ArrayRef<float> up,
   return cheapest(norms, count);
 }
 
-LogicalResult PruneMLPPass::prune(MLPOp op, const InputGram *gram) {
+LogicalResult PruneMLPPass::prune(MLPOp op, const InputGram *gram,
+                                  ModuleOp original, Value target) {
   const int64_t inner = op.getIntermediateSize();
   const int64_t count =
       std::min<int64_t>(std::llround(fraction * inner), inner - 1);
@@ -146,6 +152,18 @@ LogicalResult PruneMLPPass::prune(MLPOp op, const InputGram *gram) {
     if (!isRemoved[c])
       kept.push_back(c);
 
+  // What the refit toward the float model needs, measured while this MLP
+  // is still whole.
+  std::optional<TargetStatistics> toward;
+  if (target) {
+    auto measured =
+        measureTowardTarget(getOperation(), op.getDownWeight(), original,
+                            target, kept, kPass, ids, calibrationWindow);
+    if (failed(measured))
+      return failure();
+    toward = std::move(*measured);
+  }
+
   // Rows of up and gate (and their biases), then down's refit columns.
   auto sliceRows = [&](Value value) -> LogicalResult {
     if (!value)
@@ -170,9 +188,16 @@ LogicalResult PruneMLPPass::prune(MLPOp op, const InputGram *gram) {
       failed(sliceRows(op.getGateBias())))
     return failure();
   // Down's kept columns, refit with its bias (a new one when the refit
-  // wins and there was none).
-  RepairedProjection repaired = repairProjection(*down, downBias, hidden, inner,
-                                                 gram, kept, refit, dampening);
+  // wins and there was none), toward the float model's output when the
+  // MLPs go in sequence.
+  RepairedProjection repaired;
+  if (target) {
+    repaired = repairTowardTarget(*down, downBias, hidden, inner, *toward, kept,
+                                  refit, dampening);
+  } else {
+    repaired = repairProjection(*down, downBias, hidden, inner, gram, kept,
+                                refit, dampening);
+  }
   if (repaired.refit)
     setPrunedBias(op.getDownBias(),
                   op.getDownWeight().getDefiningOp<WeightOp>(), repaired.bias,
@@ -193,25 +218,33 @@ void PruneMLPPass::runOnOperation() {
     return;
   std::vector<InputGram> grams;
   if (!calibration.empty() && (importance == "activation" || refit)) {
-    auto ids =
+    auto read =
         getPruningCalibrationIds(module, kPass, calibration, calibrationTokens,
                                  calibrationWindow, modelDir);
-    if (failed(ids))
+    if (failed(read))
       return signalPassFailure();
+    ids = std::move(*read);
     SmallVector<Value> downs;
     for (MLPOp op : mlps)
       downs.push_back(op.getDownWeight());
     auto measured =
-        measureInputGrams(module, kPass, downs, *ids, calibrationWindow);
+        measureInputGrams(module, kPass, downs, ids, calibrationWindow);
     if (failed(measured))
       return signalPassFailure();
     grams = std::move(*measured);
+  }
+  SmallVector<Value> targets(mlps.size());
+  OwningOpRef<ModuleOp> original;
+  if (sequential && refit && !ids.empty()) {
+    original = module.clone();
+    size_t index = 0;
+    original->walk([&](MLPOp op) { targets[index++] = op.getDownWeight(); });
   }
   for (auto [index, op] : llvm::enumerate(mlps)) {
     const InputGram *gram = nullptr;
     if (index < grams.size() && grams[index].tokens > 0)
       gram = &grams[index];
-    if (failed(prune(op, gram)))
+    if (failed(prune(op, gram, original.get(), targets[index])))
       return signalPassFailure();
   }
 }

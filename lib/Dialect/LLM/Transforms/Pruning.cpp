@@ -351,6 +351,52 @@ llm::measureCalibrationLoss(reference::Interpreter &interpreter,
   return total / static_cast<double>(predicted);
 }
 
+llvm::Expected<std::vector<float>>
+llm::measureLogProbabilities(reference::Interpreter &interpreter,
+                             ArrayRef<int64_t> ids, int64_t window) {
+  window = std::min(window, interpreter.maxContext());
+  if (window < 1)
+    return llvm::createStringError("the calibration window must be positive");
+  const int64_t vocab = interpreter.vocabSize();
+  std::vector<float> result;
+  result.reserve(ids.size() * vocab);
+  for (size_t first = 0; first < ids.size(); first += window) {
+    interpreter.reset();
+    auto logits = interpreter.forward(
+        ids.slice(first, std::min<size_t>(window, ids.size() - first)));
+    if (!logits)
+      return logits.takeError();
+    for (size_t row = 0; row < logits->size(); row += vocab) {
+      const float *values = logits->data() + row;
+      float max = *std::max_element(values, values + vocab);
+      double sum = 0.0;
+      for (int64_t i = 0; i < vocab; ++i)
+        sum += std::exp(static_cast<double>(values[i] - max));
+      float logSum = max + static_cast<float>(std::log(sum));
+      for (int64_t i = 0; i < vocab; ++i)
+        result.push_back(values[i] - logSum);
+    }
+  }
+  return result;
+}
+
+llvm::Expected<double>
+llm::measureDivergence(reference::Interpreter &interpreter,
+                       ArrayRef<int64_t> ids, int64_t window,
+                       ArrayRef<float> reference) {
+  auto current = measureLogProbabilities(interpreter, ids, window);
+  if (!current)
+    return current.takeError();
+  if (current->size() != reference.size() || ids.empty())
+    return llvm::createStringError("the reference log-probabilities do not "
+                                   "match the calibration tokens");
+  double total = 0.0;
+  for (size_t i = 0; i < reference.size(); ++i)
+    total += std::exp(static_cast<double>(reference[i])) *
+             (reference[i] - (*current)[i]);
+  return total / static_cast<double>(ids.size());
+}
+
 void llm::updateModelHeads(ModuleOp module) {
   auto model = module->getAttrOfType<ModelAttr>(kModelAttrName);
   if (!model)

@@ -123,6 +123,20 @@ llvm::Expected<double>
 measureCalibrationLoss(reference::Interpreter &interpreter,
                        ArrayRef<int64_t> ids, int64_t window);
 
+/// The log-probabilities of every position of `ids` (windows as above),
+/// `[ids.size(), vocab]`: the reference measureDivergence compares with.
+llvm::Expected<std::vector<float>>
+measureLogProbabilities(reference::Interpreter &interpreter,
+                        ArrayRef<int64_t> ids, int64_t window);
+
+/// The mean KL divergence per position of `interpreter`'s next-token
+/// distributions from `reference` (measureLogProbabilities of the float
+/// model): the expected loss increase on the float model's own text,
+/// without the noise of scoring sampled tokens.
+llvm::Expected<double> measureDivergence(reference::Interpreter &interpreter,
+                                         ArrayRef<int64_t> ids, int64_t window,
+                                         ArrayRef<float> reference);
+
 /// Sets `#llm.model`'s num_heads and num_kv_heads to the largest over the
 /// module's attention units (after heads were pruned).
 void updateModelHeads(ModuleOp module);
