@@ -77,14 +77,6 @@ static llvm::Error addPruningPasses(PassManager &pm,
     return llvm::createStringError(
         "--prune-importance must be loss, activation or magnitude, got '" +
         importance + "'");
-  bool ranksByCalibration = !options.pruneLayers.empty() ||
-                            ((options.pruneHeads > 0 || options.pruneMLP > 0) &&
-                             importance != "magnitude");
-  if (ranksByCalibration && options.calibrationFile.empty())
-    return llvm::createStringError(
-        "pruning ranks layers, heads and channels on calibration text: pass "
-        "--calibration FILE (or self), or --prune-importance magnitude for "
-        "heads and channels");
   for (auto [flag, share] :
        {std::make_pair("--prune-heads", options.pruneHeads),
         std::make_pair("--prune-mlp", options.pruneMLP)})
@@ -92,26 +84,36 @@ static llvm::Error addPruningPasses(PassManager &pm,
       return llvm::createStringError(llvm::Twine(flag) +
                                      " is a share of the heads or channels "
                                      "to remove, in [0, 1)");
-  if (!options.pruneLayers.empty()) {
-    llm::PruneLayersPassOptions layers;
-    // The options refer to the list; the pass copies it when created.
-    SmallVector<int64_t> layerList;
-    SmallVector<StringRef> items;
-    StringRef(options.pruneLayers).split(items, ',', -1, /*KeepEmpty=*/false);
-    bool isList = StringRef(options.pruneLayers).contains(',');
-    for (StringRef item : items) {
-      int64_t value = 0;
-      if (item.trim().getAsInteger(10, value) || value < 0 ||
-          (!isList && value == 0))
-        return llvm::createStringError(
-            "--prune-layers wants a count N or a list of layers L1,L2 (a "
-            "single layer as L,), got '" +
-            options.pruneLayers + "'");
-      if (isList)
-        layerList.push_back(value);
-      else
-        layers.count = value;
-    }
+  // `N` counts layers to rank and remove, `L1,L2` (or `L,`) lists them.
+  llm::PruneLayersPassOptions layers;
+  // The options refer to the list; the pass copies it when created.
+  SmallVector<int64_t> layerList;
+  StringRef layerSpec = options.pruneLayers;
+  bool isList = layerSpec.contains(',');
+  SmallVector<StringRef> items;
+  layerSpec.split(items, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef item : items) {
+    int64_t value = 0;
+    if (item.trim().getAsInteger(10, value) || value < 0 ||
+        (!isList && value == 0))
+      return llvm::createStringError(
+          "--prune-layers wants a count N or a list of layers L1,L2 (a "
+          "single layer as L,), got '" +
+          layerSpec + "'");
+    if (isList)
+      layerList.push_back(value);
+    else
+      layers.count = value;
+  }
+  bool ranksByCalibration = (!layerSpec.empty() && !isList) ||
+                            ((options.pruneHeads > 0 || options.pruneMLP > 0) &&
+                             importance != "magnitude");
+  if (ranksByCalibration && options.calibrationFile.empty())
+    return llvm::createStringError(
+        "pruning ranks layers, heads and channels on calibration text: pass "
+        "--calibration FILE (or self), or --prune-importance magnitude for "
+        "heads and channels (or list the layers to remove)");
+  if (!layerSpec.empty()) {
     layers.layerList = layerList;
     layers.calibration = options.calibrationFile;
     layers.calibrationTokens = options.calibrationTokens;
