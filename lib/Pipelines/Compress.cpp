@@ -26,6 +26,22 @@ std::string CompressionOptions::describe() const {
   auto add = [&](const std::string &item) {
     text += (text.empty() ? "" : " ") + item;
   };
+  auto number = [](double value) {
+    std::string printed;
+    llvm::raw_string_ostream(printed) << llvm::format("%g", value);
+    return printed;
+  };
+  if (!pruneLayers.empty())
+    add("prune-layers=" + pruneLayers);
+  if (pruneHeads > 0)
+    add("prune-heads=" + number(pruneHeads));
+  if (pruneMLP > 0)
+    add("prune-mlp=" + number(pruneMLP));
+  // MLP channels have no measured-loss ranking: `loss` means activation.
+  if (pruneHeads > 0 || pruneMLP > 0)
+    add("prune-importance=" + (pruneHeads > 0 || pruneImportance == "magnitude"
+                                   ? pruneImportance
+                                   : std::string("activation")));
   if (!quantize.empty())
     add("quantize=" + quantize);
   if (weightBudget > 0)
@@ -39,12 +55,90 @@ std::string CompressionOptions::describe() const {
     add("weights=" + quantizeWeights);
   if (method != "rtn")
     add("method=" + method);
-  if (method != "rtn" || usesBudget())
+  if (method != "rtn" || usesBudget() || (prunes() && !calibrationFile.empty()))
     add("calibration=" + llvm::sys::path::filename(calibrationFile).str() +
         ":" + std::to_string(calibrationTokens));
   for (const std::string &entry : overrides)
     add("override=" + entry);
   return text;
+}
+
+static llvm::Error runCompression(PassManager &pm, ModuleOp module);
+
+/// The pruning passes the options ask for, before quantization: layers
+/// first, so that heads and channels are ranked in the model that stays.
+static llvm::Error addPruningPasses(PassManager &pm,
+                                    const CompressionOptions &options) {
+  if (!options.prunes())
+    return llvm::Error::success();
+  StringRef importance = options.pruneImportance;
+  if (importance != "loss" && importance != "activation" &&
+      importance != "magnitude")
+    return llvm::createStringError(
+        "--prune-importance must be loss, activation or magnitude, got '" +
+        importance + "'");
+  for (auto [flag, share] :
+       {std::make_pair("--prune-heads", options.pruneHeads),
+        std::make_pair("--prune-mlp", options.pruneMLP)})
+    if (share < 0 || share >= 1)
+      return llvm::createStringError(llvm::Twine(flag) +
+                                     " is a share of the heads or channels "
+                                     "to remove, in [0, 1)");
+  // `N` counts layers to rank and remove, `L1,L2` (or `L,`) lists them.
+  llm::PruneLayersPassOptions layers;
+  // The options refer to the list; the pass copies it when created.
+  SmallVector<int64_t> layerList;
+  StringRef layerSpec = options.pruneLayers;
+  bool isList = layerSpec.contains(',');
+  SmallVector<StringRef> items;
+  layerSpec.split(items, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef item : items) {
+    int64_t value = 0;
+    if (item.trim().getAsInteger(10, value) || value < 0 ||
+        (!isList && value == 0))
+      return llvm::createStringError(
+          "--prune-layers wants a count N or a list of layers L1,L2 (a "
+          "single layer as L,), got '" +
+          layerSpec + "'");
+    if (isList)
+      layerList.push_back(value);
+    else
+      layers.count = value;
+  }
+  bool ranksByCalibration = (!layerSpec.empty() && !isList) ||
+                            ((options.pruneHeads > 0 || options.pruneMLP > 0) &&
+                             importance != "magnitude");
+  if (ranksByCalibration && options.calibrationFile.empty())
+    return llvm::createStringError(
+        "pruning ranks layers, heads and channels on calibration text: pass "
+        "--calibration FILE (or self), or --prune-importance magnitude for "
+        "heads and channels (or list the layers to remove)");
+  if (!layerSpec.empty()) {
+    layers.layerList = layerList;
+    layers.calibration = options.calibrationFile;
+    layers.calibrationTokens = options.calibrationTokens;
+    layers.modelDir = options.modelDir;
+    pm.addPass(llm::createPruneLayersPass(layers));
+  }
+  if (options.pruneHeads > 0) {
+    llm::PruneHeadsPassOptions heads;
+    heads.fraction = options.pruneHeads;
+    heads.importance = options.pruneImportance;
+    heads.calibration = options.calibrationFile;
+    heads.calibrationTokens = options.calibrationTokens;
+    heads.modelDir = options.modelDir;
+    pm.addPass(llm::createPruneHeadsPass(heads));
+  }
+  if (options.pruneMLP > 0) {
+    llm::PruneMLPPassOptions mlp;
+    mlp.fraction = options.pruneMLP;
+    mlp.importance = importance == "magnitude" ? "magnitude" : "activation";
+    mlp.calibration = options.calibrationFile;
+    mlp.calibrationTokens = options.calibrationTokens;
+    mlp.modelDir = options.modelDir;
+    pm.addPass(llm::createPruneMLPPass(mlp));
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error mlir::microscale::compress(ModuleOp module,
@@ -59,12 +153,16 @@ llvm::Error mlir::microscale::compress(ModuleOp module,
         "--weight-budget and --bits-per-weight measure each weight's "
         "sensitivity on calibration text: pass --calibration FILE");
   if (!options.calibrationFile.empty() && options.method == "rtn" &&
-      !options.usesBudget())
+      !options.usesBudget() && !options.prunes())
     return llvm::createStringError(
-        "--calibration is only used by calibration-aware methods and "
-        "budgets; --quantize-method rtn does not read it");
+        "--calibration is only used by calibration-aware methods, budgets "
+        "and pruning; --quantize-method rtn does not read it");
 
   PassManager pm(module.getContext());
+  if (llvm::Error error = addPruningPasses(pm, options))
+    return error;
+  if (!options.quantizes())
+    return runCompression(pm, module);
   if (options.usesBudget()) {
     // Chooses the format of each matrix (llm.quantize) that
     // llm-quantize-weights then honours.
@@ -91,8 +189,12 @@ llvm::Error mlir::microscale::compress(ModuleOp module,
   quantize.calibrationTokens = options.calibrationTokens;
   quantize.modelDir = options.modelDir;
   pm.addPass(llm::createQuantizeWeightsPass(quantize));
+  return runCompression(pm, module);
+}
 
-  // Diagnostics become the error's text rather than going to stderr.
+/// Runs `pm` on `module`; diagnostics become the error's text rather than
+/// going to stderr.
+static llvm::Error runCompression(PassManager &pm, ModuleOp module) {
   std::string messages;
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
     if (!messages.empty())

@@ -211,6 +211,35 @@ cl::opt<double> bitsPerWeight(
     cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
     cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
 
+// structured pruning (before quantization)
+cl::opt<double> pruneHeads(
+    "prune-heads",
+    cl::desc("Remove this share of the query heads (e.g. 0.25), refitting "
+             "each attention output on calibration text"),
+    cl::init(0), cl::cat(compressionCategory), cl::sub(importCmd),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+    cl::sub(evalCmd));
+cl::opt<double>
+    pruneMLP("prune-mlp",
+             cl::desc("Remove this share of each MLP's intermediate channels, "
+                      "refitting the down projection on calibration text"),
+             cl::init(0), cl::cat(compressionCategory), cl::sub(importCmd),
+             cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+             cl::sub(evalCmd));
+cl::opt<std::string> pruneLayers(
+    "prune-layers",
+    cl::desc("Remove decoder layers: N (the N whose absence costs the least "
+             "calibration loss) or a list L1,L2 (one layer: L,)"),
+    cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<std::string> pruneImportance(
+    "prune-importance",
+    cl::desc("What ranks heads and MLP channels: loss (measured; channels "
+             "use activation), activation or magnitude"),
+    cl::init("loss"), cl::cat(compressionCategory), cl::sub(importCmd),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+    cl::sub(evalCmd));
+
 // shared
 cl::opt<std::string>
     tokenizerPath("tokenizer",
@@ -265,6 +294,10 @@ CompressionOptions driver::compressionOptionsFromFlags(StringRef path) {
   options.calibrationTokens = calibrationTokens;
   options.weightBudget = weightBudget;
   options.bitsPerWeight = bitsPerWeight;
+  options.pruneHeads = pruneHeads;
+  options.pruneMLP = pruneMLP;
+  options.pruneLayers = pruneLayers;
+  options.pruneImportance = pruneImportance;
   options.modelDir = llvm::sys::path::parent_path(path).str();
   return options;
 }

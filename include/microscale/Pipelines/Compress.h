@@ -43,9 +43,22 @@ struct CompressionOptions {
   int64_t sensitivityTokens = 2048;
   /// Folder the model's relative tokenizer path is resolved against.
   std::string modelDir;
+  /// Structured pruning, before quantization: the share of query heads and
+  /// of MLP channels to remove, and layers to remove (a count `N`, the
+  /// cheapest by calibration loss, or a list `L1,L2`; "" keeps them).
+  double pruneHeads = 0;
+  double pruneMLP = 0;
+  std::string pruneLayers;
+  /// What ranks heads and MLP channels: `loss` (heads; MLP channels use
+  /// `activation`), `activation` or `magnitude` (needs no calibration).
+  std::string pruneImportance = "loss";
 
   bool usesBudget() const { return weightBudget > 0 || bitsPerWeight > 0; }
-  bool enabled() const { return !quantize.empty() || usesBudget(); }
+  bool quantizes() const { return !quantize.empty() || usesBudget(); }
+  bool prunes() const {
+    return pruneHeads > 0 || pruneMLP > 0 || !pruneLayers.empty();
+  }
+  bool enabled() const { return quantizes() || prunes(); }
   /// One line for the program's descriptor ("none" when disabled).
   std::string describe() const;
 };

@@ -441,3 +441,11 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 func.func @not_on_module() attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "">} {
   return
 }
+
+// -----
+
+// Head-pruned layers may differ (the largest counts need not divide each
+// other), but no unit has more kv heads than query heads.
+// expected-error @+1 {{#llm.model num_kv_heads (4) must not exceed num_heads (2)}}
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 4, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "">} {
+}

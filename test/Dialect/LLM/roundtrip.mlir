@@ -97,3 +97,17 @@ func.func @blocks(%x: tensor<?x?x8xf32>, %wq: tensor<8x8xf32>, %wk: tensor<4x8xf
   %b = llm.self_attention %a q %wq bias %bq k %wk v %wv o %qo bias %bo {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 1 : i64} : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<8x8xf32, #llm.quant<bits = 8, symmetric = true, scale = f32>>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %b : tensor<?x?x8xf32>
 }
+
+// -----
+
+// Head-pruned layers differ: the model records the largest counts, 6 query
+// heads and 4 kv heads, which need not divide each other.
+// CHECK: llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 2, num_heads = 6, num_kv_heads = 4,
+// CHECK-LABEL: func.func @pruned_heads
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 2, num_heads = 6, num_kv_heads = 4, head_dim = 2, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "">} {
+  func.func @pruned_heads(%x: tensor<?x?x8xf32>, %q0: tensor<12x8xf32>, %k0: tensor<6x8xf32>, %o0: tensor<8x12xf32>, %w1: tensor<8x8xf32>) -> tensor<?x?x8xf32> {
+    %a = llm.self_attention %x q %q0 k %k0 v %k0 o %o0 {num_heads = 6 : i64, num_kv_heads = 3 : i64, head_dim = 2 : i64, scale = 0.7 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<12x8xf32>, tensor<6x8xf32>, tensor<6x8xf32>, tensor<8x12xf32>) -> tensor<?x?x8xf32>
+    %b = llm.self_attention %a q %w1 k %w1 v %w1 o %w1 {num_heads = 4 : i64, num_kv_heads = 4 : i64, head_dim = 2 : i64, scale = 0.7 : f64, layer = 1 : i64} : (tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+    return %b : tensor<?x?x8xf32>
+  }
+}

@@ -94,10 +94,12 @@ LogicalResult ModelChecker::checkSelfConsistent() {
       failed(positive("head_dim", model.getHeadDim())) ||
       failed(positive("max_context", model.getMaxContext())))
     return failure();
-  if (model.getNumHeads() % model.getNumKvHeads())
-    return module.emitError("#llm.model num_heads (")
-           << model.getNumHeads() << ") must be a multiple of num_kv_heads ("
-           << model.getNumKvHeads() << ")";
+  // Each attention unit keeps its heads a multiple of its kv heads; the
+  // largest counts over head-pruned layers need not divide each other.
+  if (model.getNumKvHeads() > model.getNumHeads())
+    return module.emitError("#llm.model num_kv_heads (")
+           << model.getNumKvHeads() << ") must not exceed num_heads ("
+           << model.getNumHeads() << ")";
   for (auto [name, id] : {std::make_pair("bos_id", model.getBosId()),
                           std::make_pair("eos_id", model.getEosId())})
     if (id < -1 || id >= model.getVocabSize())

@@ -216,7 +216,9 @@ def LLM_ModelAttr : AttrDef<LLM_Dialect, "Model"> {
     of the module, so a pass that changes the model (removing a layer, say)
     must update them or the module no longer verifies. Checked:
 
-    - all sizes positive, `num_heads` a multiple of `num_kv_heads`,
+    - all sizes positive, `num_kv_heads` at most `num_heads` (each unit
+      keeps its own heads a multiple of its kv heads; the largest counts of
+      head-pruned layers need not divide each other),
       `bos_id` and `eos_id` in `[-1, vocab_size)` (-1: none);
     - `num_layers` attention units (`llm.attention` or
       `llm.self_attention`), whose `layer` attributes are exactly
