@@ -493,6 +493,51 @@ def bug_models(out):
         f.write(b"\0" * 64)
 
 
+def attribute_kind_models(out):
+    """Attributes of a kind other than the one ONNX specifies (floats for
+    integer lists and the other way round); attribute-kinds.test checks
+    each is a clean error naming the node, op and attribute."""
+    x = value("x", F, [2, 1, 4])
+    y = value("y", F, None)
+    save(out, "kind_transpose_perm_floats",
+         [helper.make_node("Transpose", ["x"], ["y"], perm=[2.0, 1.0, 0.0],
+                           name="transpose")], [x], [y])
+    save(out, "kind_transpose_perm_int",
+         [helper.make_node("Transpose", ["x"], ["y"], perm=1, name="transpose")],
+         [x], [y])
+    save(out, "kind_squeeze_axes_floats",
+         [helper.make_node("Squeeze", ["x"], ["y"], axes=[1.0], name="squeeze")],
+         [x], [y])
+    save(out, "kind_unsqueeze_axes_floats",
+         [helper.make_node("Unsqueeze", ["x"], ["y"], axes=[0.0], name="unsqueeze")],
+         [x], [y])
+    save(out, "kind_reducemean_axes_floats",
+         [helper.make_node("ReduceMean", ["x"], ["y"], axes=[-1.0], name="mean")],
+         [x], [y])
+    save(out, "kind_split_floats",
+         [helper.make_node("Split", ["x"], ["a", "b"], axis=2, split=[2.0, 2.0],
+                           name="split")],
+         [x], [value("a", F, None), value("b", F, None)])
+    save(out, "kind_concat_axis_float",
+         [helper.make_node("Concat", ["x", "x"], ["y"], axis=0.5, name="concat")],
+         [x], [y])
+    save(out, "kind_gemm_alpha_string",
+         [helper.make_node("Gemm", ["a", "b"], ["y"], alpha="two", name="gemm")],
+         [value("a", F, [2, 2]), value("b", F, [2, 2])], [y])
+    save(out, "kind_constant_value_ints_floats",
+         [helper.make_node("Constant", [], ["y"], value_ints=[1.5, 2.5],
+                           name="const")], [], [value("y", I64, None)])
+    save(out, "kind_constant_value_floats_ints",
+         [helper.make_node("Constant", [], ["y"], value_floats=[1, 2],
+                           name="const")], [], [y])
+    save(out, "kind_constant_value_int_float",
+         [helper.make_node("Constant", [], ["y"], value_int=1.5, name="const")],
+         [], [value("y", I64, None)])
+    save(out, "kind_unknown_attribute",
+         [helper.make_node("Transpose", ["x"], ["y"], perms=[1, 0, 2],
+                           name="transpose")], [x], [y])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -500,6 +545,7 @@ def main():
     weight_models(out)
     malformed_models(out)
     bug_models(out)
+    attribute_kind_models(out)
 
 
 if __name__ == "__main__":

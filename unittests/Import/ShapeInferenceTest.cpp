@@ -307,11 +307,17 @@ TEST_F(ShapeInferenceTest, AttributesOfTheWrongKindAreErrors) {
   auto floats =
       builder.getNamedAttr("perm", builder.getF32ArrayAttr({0.0f, 2.0f, 1.0f}));
   EXPECT_EQ(error("Transpose", attrs({floats}), {input(f32({1, 2, 3}))}),
-            "attribute 'perm' must be a list of integers");
+            "attribute 'perm' must be INTS, not FLOATS");
   auto text = builder.getNamedAttr("axis", builder.getStringAttr("1"));
   EXPECT_EQ(
       error("Gather", attrs({text}), {input(f32({4, 8})), input(f32({2}))}),
-      "attribute 'axis' must be an integer");
+      "attribute 'axis' must be INT, not STRING");
+}
+
+TEST_F(ShapeInferenceTest, AttributesOnnxDoesNotDefineAreErrors) {
+  auto typo = builder.getNamedAttr("perms", builder.getI64ArrayAttr({1, 0}));
+  EXPECT_EQ(error("Transpose", attrs({typo}), {input(f32({2, 3}))}),
+            "attribute 'perms' is not an attribute of Transpose");
 }
 
 TEST_F(ShapeInferenceTest, UnknownOpIsAnError) {

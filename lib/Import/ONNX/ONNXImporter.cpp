@@ -384,6 +384,10 @@ llvm::Error Importer::importNode(const ::onnx::NodeProto &node) {
     attributes.push_back(builder.getNamedAttr(attr.name(), *value));
   }
   DictionaryAttr attrDict = builder.getDictionaryAttr(attributes);
+  // From here on every attribute has the kind ONNX gives it.
+  if (std::optional<std::string> message =
+          dialect::checkAttributeKinds(opType, attrDict))
+    return nodeError(node, *message);
 
   if (opType == "Constant") {
     if (node.output_size() != 1)

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ShapeInference.h"
+#include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
 
 #include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallSet.h"
@@ -22,6 +23,7 @@
 
 using namespace mlir;
 using namespace mlir::microscale::onnx_import;
+namespace dialect = mlir::microscale::onnx;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
@@ -152,27 +154,6 @@ SmallVector<Type> single(Type type) { return {type}; }
 // Inference context
 //===----------------------------------------------------------------------===//
 
-/// The ONNX attributes the rules read as an integer, and as a list of
-/// integers. A malformed model can give them another kind (`perm` as floats),
-/// so inferResultTypes checks their kinds before any rule reads them.
-constexpr llvm::StringLiteral kIntAttributes[] = {
-    "allowzero", "axis", "end", "keepdims", "start", "to", "transA", "transB"};
-constexpr llvm::StringLiteral kIntListAttributes[] = {"axes", "perm", "split"};
-
-llvm::Error checkAttributeKinds(DictionaryAttr attrs) {
-  for (NamedAttribute attr : attrs) {
-    StringRef name = attr.getName().getValue();
-    if (llvm::is_contained(kIntAttributes, name) &&
-        !isa<IntegerAttr>(attr.getValue()))
-      return fail("attribute '" + name + "' must be an integer");
-    auto list = dyn_cast<ArrayAttr>(attr.getValue());
-    if (llvm::is_contained(kIntListAttributes, name) &&
-        (!list || !llvm::all_of(list, llvm::IsaPred<IntegerAttr>)))
-      return fail("attribute '" + name + "' must be a list of integers");
-  }
-  return llvm::Error::success();
-}
-
 /// Everything a rule sees of one node.
 struct InferenceContext {
   StringRef opType;
@@ -204,16 +185,22 @@ struct InferenceContext {
   Type element(size_t i) const { return elementType(inputs[i].type); }
   MaybeShape shape(size_t i) const { return shapeOf(inputs[i].type); }
 
+  // inferResultTypes has checked every attribute's kind against the ONNX
+  // dialect's table before a rule runs; the accessors assert they read what
+  // the table says.
   int64_t intAttr(StringRef name, int64_t fallback) const {
-    assert(llvm::is_contained(kIntAttributes, name) && "kind is not checked");
+    assert(dialect::expectedAttributeKind(opType, name) ==
+               dialect::AttributeKind::Int &&
+           "not an INT attribute of this op");
     if (auto attr = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
       return attr.getInt();
     return fallback;
   }
 
   std::optional<Shape> intsAttr(StringRef name) const {
-    assert(llvm::is_contained(kIntListAttributes, name) &&
-           "kind is not checked");
+    assert(dialect::expectedAttributeKind(opType, name) ==
+               dialect::AttributeKind::Ints &&
+           "not an INTS attribute of this op");
     auto array = dyn_cast_or_null<ArrayAttr>(attrs.get(name));
     if (!array)
       return std::nullopt;
@@ -929,7 +916,8 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
   InferenceContext context{opType, attrs, inputs, numOutputs, opset};
   if (auto err = context.needInputs(rule->second.minInputs))
     return std::move(err);
-  if (auto err = checkAttributeKinds(attrs))
-    return std::move(err);
+  if (std::optional<std::string> message =
+          dialect::checkAttributeKinds(opType, attrs))
+    return fail(*message);
   return rule->second.infer(context);
 }
