@@ -24,6 +24,7 @@
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -34,6 +35,7 @@ namespace dialect = mlir::microscale::onnx;
 using llvm::SmallVector;
 using llvm::StringRef;
 using mlir::microscale::importONNXModel;
+namespace import_limits = mlir::microscale::import_limits;
 
 namespace {
 
@@ -96,7 +98,7 @@ llvm::Error Importer::loadModel() {
   StringRef bytes = (*buffer)->getBuffer();
   if (bytes.empty())
     return error("file is empty");
-  if (bytes.size() > INT32_MAX)
+  if (bytes.size() > import_limits::kMaxModelBytes)
     return error("models above 2 GB must store weights as external data");
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return error("not a valid ONNX model (protobuf parse failed: truncated "
@@ -161,11 +163,21 @@ Importer::convertValueInfo(const ::onnx::ValueInfoProto &info) {
                  dtypeName(tensorType.elem_type()));
   if (!tensorType.has_shape())
     return UnrankedTensorType::get(element);
+  if (tensorType.shape().dim_size() > import_limits::kMaxRank)
+    return error(llvm::formatv("graph value '{0}' has rank {1}; at most {2} "
+                               "dimensions are supported",
+                               info.name(), tensorType.shape().dim_size(),
+                               import_limits::kMaxRank));
   SmallVector<int64_t> shape;
   for (const auto &dim : tensorType.shape().dim())
     shape.push_back(dim.has_dim_value() ? dim.dim_value()
                                         : ShapedType::kDynamic);
-  return RankedTensorType::get(shape, element);
+  auto type = RankedTensorType::get(shape, element);
+  if (std::optional<std::string> message =
+          mlir::microscale::onnx_import::checkTensorLimits(type))
+    return error("graph value '" + info.name() + "' is " +
+                 llvm::formatv("{0}", Type(type)).str() + ": " + *message);
+  return type;
 }
 
 llvm::Expected<std::string>
@@ -207,7 +219,8 @@ Importer::readExternalData(const ::onnx::TensorProto &tensor) {
     return error(what + ": external data offset is outside '" + location + "'");
   if (length < 0)
     length = fileSize - offset;
-  if ((uint64_t)(offset + length) > fileSize)
+  // Compared without computing offset + length, which can overflow.
+  if ((uint64_t)length > fileSize - offset)
     return error(what + ": external data of " + llvm::Twine(length) +
                  " bytes at offset " + llvm::Twine(offset) +
                  " runs past the "
@@ -257,8 +270,8 @@ Importer::convertTensor(const ::onnx::TensorProto &tensor, StringRef what) {
     if (d < 0)
       return error(what + " '" + tensor.name() + "' has a negative dimension");
     shape.push_back(d);
-    if (__builtin_mul_overflow(numElements, d, &numElements) ||
-        numElements > (int64_t(1) << 40))
+    if (llvm::MulOverflow(numElements, d, numElements) ||
+        numElements > import_limits::kMaxElements)
       return error(what + " '" + tensor.name() + "' is too large");
   }
   auto type = RankedTensorType::get(shape, element);
