@@ -602,6 +602,15 @@ def limit_models(out):
          [], [y], [tensor])
     with open(os.path.join(folder, "weights.bin"), "wb") as f:
         f.write(b"\0" * 80)
+    # External data in 'pipe.bin', which special-files.test makes a FIFO.
+    folder = os.path.join(out, "external_fifo")
+    os.makedirs(folder, exist_ok=True)
+    tensor = TensorProto(name="w", data_type=F, dims=[4, 4])
+    tensor.data_location = TensorProto.EXTERNAL
+    entry = tensor.external_data.add()
+    entry.key, entry.value = "location", "pipe.bin"
+    save(folder, "model", [helper.make_node("Identity", ["w"], ["y"], name="id")],
+         [], [y], [tensor])
 
 
 def main():
