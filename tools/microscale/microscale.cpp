@@ -224,6 +224,25 @@ cl::opt<int64_t>
                cl::init(0), cl::sub(importCmd), cl::sub(runCmd),
                cl::sub(compileCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
 
+/// The longest context --max-context may ask for (2^20 tokens); the arena
+/// it implies is checked against the arena's own limit when it is planned.
+constexpr int64_t kMaxContextLimit = int64_t(1) << 20;
+
+/// Range checks of the numeric flags shared by the subcommands; the error
+/// names the flag and its range.
+std::optional<std::string> checkFlagRanges() {
+  if (maxContext.getNumOccurrences() &&
+      (maxContext < 1 || maxContext > kMaxContextLimit))
+    return llvm::formatv("--max-context must be between 1 and {0}",
+                         kMaxContextLimit)
+        .str();
+  if (maxTokens < 1 || maxTokens > kMaxContextLimit)
+    return llvm::formatv("--max-tokens must be between 1 and {0}",
+                         kMaxContextLimit)
+        .str();
+  return std::nullopt;
+}
+
 } // namespace
 
 int driver::fail(const llvm::Twine &message) {
@@ -555,8 +574,6 @@ std::string buildFlagsOf(int argc, char **argv) {
 }
 
 int runCompile(MLIRContext &context, int argc, char **argv) {
-  if (maxTokens < 1)
-    return fail("--max-tokens must be positive");
   OwningOpRef<ModuleOp> module = loadModel(compileInput, context, true);
   if (!module)
     return 1;
@@ -613,6 +630,8 @@ int main(int argc, char **argv) {
   registry.insert<llm::LLMDialect, onnx::ONNXDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  if (std::optional<std::string> message = checkFlagRanges())
+    return fail(*message);
 
   if (importCmd)
     return runImport(context);
