@@ -19,6 +19,7 @@
 #include "microscale/Pipelines/Compress.h"
 #include "microscale/Pipelines/Pipelines.h"
 #include "microscale/Reference/Interpreter.h"
+#include "microscale/Support/RegularFile.h"
 #include "microscale/Target/Target.h"
 #include "microscale/Tokenizer/TokenizerTables.h"
 
@@ -505,9 +506,9 @@ int runInterpreter(MLIRContext &context) {
 /// `perplexity` command does: each window from an empty KV cache, every
 /// token after its first predicted from the ones before it.
 int runPerplexity(MLIRContext &context) {
-  auto buffer = llvm::MemoryBuffer::getFile(idsFile);
+  auto buffer = readRegularFile(idsFile);
   if (!buffer)
-    return fail(idsFile + ": " + buffer.getError().message());
+    return fail(idsFile + ": " + llvm::toString(buffer.takeError()));
   std::vector<int64_t> ids;
   if (!parseIds((*buffer)->getBuffer(), idsFile, ids))
     return 1;

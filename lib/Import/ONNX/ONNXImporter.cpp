@@ -13,6 +13,7 @@
 #include "microscale/Import/ONNXImporter.h"
 #include "ShapeInference.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
+#include "microscale/Support/RegularFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -29,10 +30,6 @@
 #include "llvm/Support/Path.h"
 
 #include <onnx/onnx_pb.h>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 using namespace mlir;
 namespace dialect = mlir::microscale::onnx;
@@ -92,63 +89,17 @@ private:
   llvm::StringMap<Value> values;
 };
 
-/// A regular file opened for reading; closed when it goes.
-struct RegularFile {
-  int fd = -1;
-  uint64_t size = 0;
-  RegularFile() = default;
-  RegularFile(const RegularFile &) = delete;
-  RegularFile &operator=(const RegularFile &) = delete;
-  ~RegularFile() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
-/// Opens `path` only if it is a regular file. A FIFO would block open() and
-/// reads, a device such as /dev/zero never ends: open() does not wait
-/// (O_NONBLOCK) and the type of what was opened is checked before a byte is
-/// read or a size trusted. On failure, the reason ("Is a directory", ...).
-std::optional<std::string> openRegularFile(const std::string &path,
-                                           RegularFile &file) {
-  file.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (file.fd < 0)
-    return std::error_code(errno, std::generic_category()).message();
-  struct stat status;
-  if (::fstat(file.fd, &status) != 0)
-    return std::error_code(errno, std::generic_category()).message();
-  if (S_ISDIR(status.st_mode))
-    return std::make_error_code(std::errc::is_a_directory).message();
-  if (!S_ISREG(status.st_mode))
-    return std::string(S_ISFIFO(status.st_mode) ? "a FIFO"
-                       : S_ISCHR(status.st_mode) || S_ISBLK(status.st_mode)
-                           ? "a device"
-                           : "a socket") +
-           ", not a regular file";
-  file.size = status.st_size;
-  return std::nullopt;
-}
-
-/// Reads `length` bytes at `offset` of an opened regular file.
-llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>>
-readSlice(const RegularFile &file, const std::string &path, uint64_t length,
-          uint64_t offset) {
-  return llvm::MemoryBuffer::getOpenFileSlice(
-      llvm::sys::fs::convertFDToNativeFile(file.fd), path, length,
-      offset);
-}
-
 llvm::Error Importer::loadModel() {
   if (llvm::sys::fs::is_directory(path))
     return error("is a directory, not an ONNX model");
-  RegularFile file;
-  if (std::optional<std::string> reason = openRegularFile(path, file))
+  mlir::microscale::RegularFile file;
+  if (std::optional<std::string> reason = file.open(path))
     return error("cannot read: " + *reason);
-  if (file.size == 0)
+  if (file.size() == 0)
     return error("file is empty");
-  if (file.size > import_limits::kMaxModelBytes)
+  if (file.size() > import_limits::kMaxModelBytes)
     return error("models above 2 GB must store weights as external data");
-  auto buffer = readSlice(file, path, file.size, 0);
+  auto buffer = file.read(file.size());
   if (!buffer)
     return error("cannot read: " + buffer.getError().message());
   StringRef bytes = (*buffer)->getBuffer();
@@ -265,11 +216,10 @@ Importer::readExternalData(const ::onnx::TensorProto &tensor) {
       resolved.size() <= dirPrefix.size() || resolved[dirPrefix.size()] != '/')
     return error(what + ": external data location '" + location +
                  "' escapes the model's folder");
-  RegularFile file;
-  if (std::optional<std::string> reason =
-          openRegularFile(resolved.str().str(), file))
+  mlir::microscale::RegularFile file;
+  if (std::optional<std::string> reason = file.open(resolved.str().str()))
     return error(what + ": cannot read '" + location + "': " + *reason);
-  uint64_t fileSize = file.size;
+  uint64_t fileSize = file.size();
   if (offset < 0 || (uint64_t)offset > fileSize)
     return error(what + ": external data offset is outside '" + location + "'");
   if (length < 0)
@@ -281,7 +231,7 @@ Importer::readExternalData(const ::onnx::TensorProto &tensor) {
                  " runs past the "
                  "end of '" +
                  location + "'");
-  auto buffer = readSlice(file, resolved.str().str(), length, offset);
+  auto buffer = file.read(length, offset);
   if (!buffer)
     return error(what + ": cannot read '" + location +
                  "': " + buffer.getError().message());
