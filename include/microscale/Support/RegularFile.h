@@ -16,6 +16,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <optional>
 #include <string>
