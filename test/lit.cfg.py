@@ -41,6 +41,11 @@ if shutil.which("node") and os.path.isfile(
         os.path.join(gpt2_encoder, "node_modules", "gpt-3-encoder", "package.json")):
     config.available_features.add("gpt2-encoder")
     config.substitutions.append(("%gpt2_encoder_dir", gpt2_encoder))
+# The libFuzzer targets, built where the compiler can link them.
+fuzz_import = os.path.join(config.microscale_tools_dir, "microscale-fuzz-import")
+if os.path.exists(fuzz_import):
+    config.available_features.add("fuzzer")
+    config.substitutions.append(("%microscale_fuzz_import", fuzz_import))
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
 # Programs the build compiles once for all end-to-end tests (test/CMakeLists).

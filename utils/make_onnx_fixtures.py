@@ -493,6 +493,126 @@ def bug_models(out):
         f.write(b"\0" * 64)
 
 
+def attribute_kind_models(out):
+    """Attributes of a kind other than the one ONNX specifies (floats for
+    integer lists and the other way round); attribute-kinds.test checks
+    each is a clean error naming the node, op and attribute."""
+    x = value("x", F, [2, 1, 4])
+    y = value("y", F, None)
+    save(out, "kind_transpose_perm_floats",
+         [helper.make_node("Transpose", ["x"], ["y"], perm=[2.0, 1.0, 0.0],
+                           name="transpose")], [x], [y])
+    save(out, "kind_transpose_perm_int",
+         [helper.make_node("Transpose", ["x"], ["y"], perm=1, name="transpose")],
+         [x], [y])
+    save(out, "kind_squeeze_axes_floats",
+         [helper.make_node("Squeeze", ["x"], ["y"], axes=[1.0], name="squeeze")],
+         [x], [y])
+    save(out, "kind_unsqueeze_axes_floats",
+         [helper.make_node("Unsqueeze", ["x"], ["y"], axes=[0.0], name="unsqueeze")],
+         [x], [y])
+    save(out, "kind_reducemean_axes_floats",
+         [helper.make_node("ReduceMean", ["x"], ["y"], axes=[-1.0], name="mean")],
+         [x], [y])
+    save(out, "kind_split_floats",
+         [helper.make_node("Split", ["x"], ["a", "b"], axis=2, split=[2.0, 2.0],
+                           name="split")],
+         [x], [value("a", F, None), value("b", F, None)])
+    save(out, "kind_concat_axis_float",
+         [helper.make_node("Concat", ["x", "x"], ["y"], axis=0.5, name="concat")],
+         [x], [y])
+    save(out, "kind_gemm_alpha_string",
+         [helper.make_node("Gemm", ["a", "b"], ["y"], alpha="two", name="gemm")],
+         [value("a", F, [2, 2]), value("b", F, [2, 2])], [y])
+    save(out, "kind_constant_value_ints_floats",
+         [helper.make_node("Constant", [], ["y"], value_ints=[1.5, 2.5],
+                           name="const")], [], [value("y", I64, None)])
+    save(out, "kind_constant_value_floats_ints",
+         [helper.make_node("Constant", [], ["y"], value_floats=[1, 2],
+                           name="const")], [], [y])
+    save(out, "kind_constant_value_int_float",
+         [helper.make_node("Constant", [], ["y"], value_int=1.5, name="const")],
+         [], [value("y", I64, None)])
+    save(out, "kind_unknown_attribute",
+         [helper.make_node("Transpose", ["x"], ["y"], perms=[1, 0, 2],
+                           name="transpose")], [x], [y])
+
+
+def limit_models(out):
+    """Shapes and sizes at and past the importer's documented limits:
+    arithmetic that overflows int64, operands whose length would become a
+    rank of billions, negative dimensions, external data whose offset plus
+    length overflows; limits.test checks each is a clean error."""
+    y = value("y", F, None)
+    # 2^62 x 2 elements wrap to INT64_MIN; a target whose product wraps to
+    # -1 then divided it (SIGFPE on INT64_MIN % -1).
+    wraps_to_minus_one = [3, 5, 17, 257, 641, 65537, 6700417, -1]
+    save(out, "limit_reshape_overflow",
+         [helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+         [value("x", F, [1 << 62, 2])], [y],
+         [const("s", np.array(wraps_to_minus_one, np.int64))])
+    save(out, "limit_reshape_target_overflow",
+         [helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+         [value("x", F, [4, 2])], [y],
+         [const("s", np.array([1 << 62, 1 << 62, -1], np.int64))])
+    save(out, "limit_concat_overflow",
+         [helper.make_node("Concat", ["x", "x"], ["y"], axis=0, name="concat")],
+         [value("x", F, [(1 << 63) - 1])], [y])
+    save(out, "limit_input_elements",
+         [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+         [value("x", F, [1 << 40, 1 << 40])], [y])
+    save(out, "limit_negative_input_dim",
+         [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+         [value("x", F, [-1, 4])], [y])
+    save(out, "limit_negative_output_dim",
+         [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+         [value("x", F, [2, 4])], [value("y", F, [2, -4])])
+    save(out, "limit_input_rank",
+         [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+         [value("x", F, [1] * 100)], [y])
+    # A shape operand whose declared length would be the result's rank.
+    for op, length in [("ConstantOfShape", 1 << 31), ("Reshape", 1 << 40),
+                       ("Expand", 1 << 31)]:
+        inputs = ["s"] if op == "ConstantOfShape" else ["x", "s"]
+        graph_inputs = [value("s", I64, [length])]
+        if op != "ConstantOfShape":
+            graph_inputs.insert(0, value("x", F, [2, 4]))
+        save(out, "limit_%s_rank" % op.lower(),
+             [helper.make_node(op, inputs, ["y"], name=op.lower())],
+             graph_inputs, [y])
+    # Slice starts/ends must be 1-D: a scalar and a rank-2 starts.
+    for case, starts in [("scalar", np.int64(1)),
+                         ("rank2", np.array([[0], [1]], np.int64))]:
+        save(out, "limit_slice_starts_" + case,
+             [helper.make_node("Slice", ["x", "st", "en", "ax"], ["y"],
+                               name="slice")],
+             [value("x", F, [4, 4])], [y],
+             [const("st", starts), const("en", np.array([3, 3], np.int64)),
+              const("ax", np.array([0, 1], np.int64))])
+    # External data whose offset + length overflows int64.
+    folder = os.path.join(out, "limit_external_overflow")
+    os.makedirs(folder, exist_ok=True)
+    tensor = TensorProto(name="w", data_type=F, dims=[4, 4])
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, val in [("location", "weights.bin"), ("offset", "16"),
+                     ("length", str((1 << 63) - 1))]:
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, val
+    save(folder, "model", [helper.make_node("Identity", ["w"], ["y"], name="id")],
+         [], [y], [tensor])
+    with open(os.path.join(folder, "weights.bin"), "wb") as f:
+        f.write(b"\0" * 80)
+    # External data in 'pipe.bin', which special-files.test makes a FIFO.
+    folder = os.path.join(out, "external_fifo")
+    os.makedirs(folder, exist_ok=True)
+    tensor = TensorProto(name="w", data_type=F, dims=[4, 4])
+    tensor.data_location = TensorProto.EXTERNAL
+    entry = tensor.external_data.add()
+    entry.key, entry.value = "location", "pipe.bin"
+    save(folder, "model", [helper.make_node("Identity", ["w"], ["y"], name="id")],
+         [], [y], [tensor])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -500,6 +620,8 @@ def main():
     weight_models(out)
     malformed_models(out)
     bug_models(out)
+    attribute_kind_models(out)
+    limit_models(out)
 
 
 if __name__ == "__main__":

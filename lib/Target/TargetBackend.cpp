@@ -6,6 +6,7 @@
 
 #include "microscale/Target/Target.h"
 
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -29,6 +30,9 @@ TargetBackend::createTargetMachine(const TargetOptions &options) const {
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return makeError("target '" + triple + "': " + error);
+  if (options.optLevel > 3)
+    return makeError("-O" + llvm::Twine(options.optLevel) +
+                     " is not an optimization level (0, 1, 2 or 3)");
   std::string cpu = options.cpu.empty() ? "generic" : options.cpu;
   std::string features = options.features;
   if (cpu == "native") {
@@ -38,6 +42,14 @@ TargetBackend::createTargetMachine(const TargetOptions &options) const {
         features += (feature.second ? ",+" : ",-") + feature.first().str();
     }
   }
+  // LLVM only warns about an unknown CPU and may abort later; ask first.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (cpu != "generic" && subtarget && !subtarget->isCPUStringValid(cpu))
+    return makeError("unknown CPU '" + cpu + "' for '" + triple +
+                     "' (llc-19 -mtriple=" + triple +
+                     " -mcpu=help lists the valid ones; 'native' is the "
+                     "host's)");
   llvm::CodeGenOptLevel level =
       options.optLevel == 0   ? llvm::CodeGenOptLevel::None
       : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less

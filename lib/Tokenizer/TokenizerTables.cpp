@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Tokenizer/TokenizerTables.h"
+#include "microscale/Support/RegularFile.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
@@ -229,9 +230,9 @@ std::string encodeUTF8(uint32_t cp) {
 llvm::Expected<Tables> readGPT2(StringRef path) {
   Tables t;
   t.kind = 2;
-  auto file = llvm::MemoryBuffer::getFile(path);
+  auto file = readRegularFile(path);
   if (!file)
-    return makeError(path, "cannot read: " + file.getError().message());
+    return makeError(path, "cannot read: " + llvm::toString(file.takeError()));
   auto json = llvm::json::parse((*file)->getBuffer());
   if (!json)
     return makeError(path, "not JSON: " + llvm::toString(json.takeError()));
@@ -290,10 +291,11 @@ llvm::Expected<Tables> readGPT2(StringRef path) {
                           llvm::sys::path::filename(path) == "vocab.json"
                               ? "merges.txt"
                               : "vocab.bpe");
-  auto mergesFile = llvm::MemoryBuffer::getFile(mergesPath);
+  auto mergesFile = readRegularFile(mergesPath);
   if (!mergesFile)
-    return makeError(mergesPath, "cannot read the merges next to '" + path +
-                                     "': " + mergesFile.getError().message());
+    return makeError(mergesPath,
+                     "cannot read the merges next to '" + path +
+                         "': " + llvm::toString(mergesFile.takeError()));
   uint32_t rank = 0;
   llvm::SmallVector<StringRef> lines;
   (*mergesFile)->getBuffer().split(lines, '\n');
@@ -401,10 +403,10 @@ mlir::microscale::buildTokenizerBlob(StringRef path) {
       llvm::createStringError(llvm::inconvertibleErrorCode(), "unreachable");
   llvm::consumeError(tables.takeError());
   if (name.ends_with(".model")) {
-    auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+    auto file = readRegularFile(path);
     if (!file)
-      return makeError(path, "cannot read: " + file.getError().message());
+      return makeError(path,
+                       "cannot read: " + llvm::toString(file.takeError()));
     tables = readSentencePiece(path, (*file)->getBuffer());
   } else if (name == "encoder.json" || name == "vocab.json") {
     tables = readGPT2(path);

@@ -27,13 +27,17 @@
 #include "microscale/tokenizer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /*---------------------------------------------------------------------------
  * Errors and flags
@@ -72,12 +76,21 @@ typedef struct {
   int json, bos;
 } options;
 
-static long long parse_int(const char *flag, const char *text) {
+/* Every integer flag has a range, checked here: a value such as
+ * -n 9223372036854775807 must not reach the arithmetic of a context check
+ * or an allocation size. */
+static long long parse_int(const char *flag, const char *text, long long min,
+                           long long max) {
   char *end;
   errno = 0;
   long long value = strtoll(text, &end, 10);
   if (errno || *end || end == text)
     die("%s expects an integer", flag);
+  if (value < min || value > max) {
+    fprintf(stderr, "%s: error: %s must be between %lld and %lld\n", program,
+            flag, min, max);
+    exit(1);
+  }
   return value;
 }
 
@@ -92,7 +105,6 @@ static double parse_float(const char *flag, const char *text) {
 
 static options parse_flags(int argc, char **argv) {
   options o = {0};
-  int tokens_given = 0;
   o.tokens = -1; /* the command's default */
   o.prompt_tokens = 128;
   o.gen_tokens = 128;
@@ -123,23 +135,22 @@ static options parse_flags(int argc, char **argv) {
       o.logits_file = value;
     else if (!strcmp(flag, "--logprobs-out"))
       o.logprobs_file = value;
-    else if (!strcmp(flag, "-n")) {
-      o.tokens = parse_int(flag, value);
-      tokens_given = 1;
-    } else if (!strcmp(flag, "--ctx"))
-      o.ctx = parse_int(flag, value);
+    else if (!strcmp(flag, "-n"))
+      o.tokens = parse_int(flag, value, 0, INT32_MAX);
+    else if (!strcmp(flag, "--ctx"))
+      o.ctx = parse_int(flag, value, 2, INT32_MAX);
     else if (!strcmp(flag, "--prompt-tokens"))
-      o.prompt_tokens = parse_int(flag, value);
+      o.prompt_tokens = parse_int(flag, value, 1, INT32_MAX);
     else if (!strcmp(flag, "--gen-tokens"))
-      o.gen_tokens = parse_int(flag, value);
+      o.gen_tokens = parse_int(flag, value, 0, INT32_MAX);
     else if (!strcmp(flag, "--runs"))
-      o.runs = parse_int(flag, value);
+      o.runs = parse_int(flag, value, 1, 100);
     else if (!strcmp(flag, "--threads"))
-      o.threads = parse_int(flag, value);
+      o.threads = parse_int(flag, value, 1, 64);
     else if (!strcmp(flag, "--top-k"))
-      o.top_k = parse_int(flag, value);
+      o.top_k = parse_int(flag, value, 0, INT32_MAX);
     else if (!strcmp(flag, "--seed"))
-      o.seed = (unsigned long long)parse_int(flag, value);
+      o.seed = (unsigned long long)parse_int(flag, value, LLONG_MIN, LLONG_MAX);
     else if (!strcmp(flag, "--temperature"))
       o.temperature = parse_float(flag, value);
     else if (!strcmp(flag, "--top-p"))
@@ -149,16 +160,10 @@ static options parse_flags(int argc, char **argv) {
     else
       die("unknown flag '%s'", flag);
   }
-  if (tokens_given && o.tokens < 0)
-    die("%s", "-n must be >= 0");
-  if (o.threads < 0 || o.threads > 64)
-    die("%s", "--threads must be between 1 and 64");
   if (o.temperature < 0)
     die("%s", "--temperature must be >= 0");
   if (o.top_p <= 0 || o.top_p > 1)
     die("%s", "--top-p must be in (0, 1]");
-  if (o.top_k < 0)
-    die("%s", "--top-k must be >= 0");
   if (o.repetition_penalty <= 0)
     die("%s", "--repetition-penalty must be > 0");
   return o;
@@ -202,13 +207,18 @@ static int64_t encode(const char *text, size_t len, int add_bos,
   return count;
 }
 
+/* Reads a regular file whole. open() must not wait for a FIFO's writer
+ * (O_NONBLOCK); the type is checked before anything is read. */
 static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     die("cannot open '%s'", path);
   struct stat info;
-  if (fstat(fileno(f), &info) != 0 || !S_ISREG(info.st_mode))
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
     die("'%s' is not a regular file", path);
+  FILE *f = fdopen(fd, "rb");
+  if (!f)
+    die("cannot open '%s'", path);
   size_t size = (size_t)info.st_size;
   char *text = malloc(size + 1);
   if (!text)
@@ -333,7 +343,7 @@ static int command_run(const options *o) {
   if (count == 0)
     die("%s", "--prompt-ids is empty");
   int64_t steps = o->tokens < 0 ? 16 : o->tokens;
-  if (count + steps > capacity)
+  if (steps > capacity - count)
     die("%s", "prompt plus -n exceeds the context");
   logits_writer writer = {0};
   if (o->logits_file) {
@@ -370,7 +380,7 @@ static int command_generate(const options *o) {
   int64_t steps = o->tokens < 0 ? 64 : o->tokens;
   if (count >= ms_model.max_context)
     die("%s", "the prompt is longer than the context");
-  if (count + steps > ms_model.max_context)
+  if (steps > ms_model.max_context - count)
     steps = ms_model.max_context - count;
   ms_sampler sampler = {(float)o->temperature,
                         (float)o->top_p,
@@ -592,10 +602,7 @@ static int compare_doubles(const void *a, const void *b) {
 
 static int command_bench(const options *o) {
   int64_t prompt = o->prompt_tokens, gen = o->gen_tokens, runs = o->runs;
-  if (prompt < 1 || gen < 0 || runs < 1 || runs > 100)
-    die("%s", "bench needs --prompt-tokens >= 1, --gen-tokens >= 0, --runs "
-              "in 1..100");
-  if (prompt + gen > ms_model.max_context)
+  if (prompt > ms_model.max_context || gen > ms_model.max_context - prompt)
     die("%s", "--prompt-tokens plus --gen-tokens exceed the context");
   int32_t *ids = malloc(prompt * sizeof(int32_t));
   double *prefill = malloc(runs * sizeof(double));

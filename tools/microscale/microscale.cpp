@@ -19,6 +19,7 @@
 #include "microscale/Pipelines/Compress.h"
 #include "microscale/Pipelines/Pipelines.h"
 #include "microscale/Reference/Interpreter.h"
+#include "microscale/Support/RegularFile.h"
 #include "microscale/Target/Target.h"
 #include "microscale/Tokenizer/TokenizerTables.h"
 
@@ -252,6 +253,25 @@ cl::opt<int64_t>
                cl::desc("Context length (default: from the model)"),
                cl::init(0), cl::sub(importCmd), cl::sub(runCmd),
                cl::sub(compileCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+
+/// The longest context --max-context may ask for (2^20 tokens); the arena
+/// it implies is checked against the arena's own limit when it is planned.
+constexpr int64_t kMaxContextLimit = int64_t(1) << 20;
+
+/// Range checks of the numeric flags shared by the subcommands; the error
+/// names the flag and its range.
+std::optional<std::string> checkFlagRanges() {
+  if (maxContext.getNumOccurrences() &&
+      (maxContext < 1 || maxContext > kMaxContextLimit))
+    return llvm::formatv("--max-context must be between 1 and {0}",
+                         kMaxContextLimit)
+        .str();
+  if (maxTokens < 1 || maxTokens > kMaxContextLimit)
+    return llvm::formatv("--max-tokens must be between 1 and {0}",
+                         kMaxContextLimit)
+        .str();
+  return std::nullopt;
+}
 
 } // namespace
 
@@ -519,9 +539,9 @@ int runInterpreter(MLIRContext &context) {
 /// `perplexity` command does: each window from an empty KV cache, every
 /// token after its first predicted from the ones before it.
 int runPerplexity(MLIRContext &context) {
-  auto buffer = llvm::MemoryBuffer::getFile(idsFile);
+  auto buffer = readRegularFile(idsFile);
   if (!buffer)
-    return fail(idsFile + ": " + buffer.getError().message());
+    return fail(idsFile + ": " + llvm::toString(buffer.takeError()));
   std::vector<int64_t> ids;
   if (!parseIds((*buffer)->getBuffer(), idsFile, ids))
     return 1;
@@ -588,8 +608,6 @@ std::string buildFlagsOf(int argc, char **argv) {
 }
 
 int runCompile(MLIRContext &context, int argc, char **argv) {
-  if (maxTokens < 1)
-    return fail("--max-tokens must be positive");
   OwningOpRef<ModuleOp> module = loadModel(compileInput, context, true);
   if (!module)
     return 1;
@@ -646,6 +664,8 @@ int main(int argc, char **argv) {
   registry.insert<llm::LLMDialect, onnx::ONNXDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  if (std::optional<std::string> message = checkFlagRanges())
+    return fail(*message);
 
   if (importCmd)
     return runImport(context);

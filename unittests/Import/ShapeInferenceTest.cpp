@@ -293,25 +293,57 @@ TEST_F(ShapeInferenceTest, GemmHonoursTranspose) {
 }
 
 TEST_F(ShapeInferenceTest, SliceRejectsConstantsOfOtherRank) {
-  // A rank-0 starts escapes the 1-D length check; it must not be indexed as
-  // if it had one entry per axis.
+  // A rank-0 starts must not be indexed as if it had one entry per axis.
   auto scalar = RankedTensorType::get({}, builder.getI64Type());
   InferenceInput start = {scalar, DenseElementsAttr::get(scalar, int64_t(1))};
   EXPECT_EQ(
       error("Slice", attrs(),
             {input(f32({4, 4})), start, constI64({3, 3}), constI64({0, 1})}),
-      "starts, ends, axes and steps differ in length");
+      "starts must be a 1-D tensor, not tensor<i64>");
 }
 
 TEST_F(ShapeInferenceTest, AttributesOfTheWrongKindAreErrors) {
   auto floats =
       builder.getNamedAttr("perm", builder.getF32ArrayAttr({0.0f, 2.0f, 1.0f}));
   EXPECT_EQ(error("Transpose", attrs({floats}), {input(f32({1, 2, 3}))}),
-            "attribute 'perm' must be a list of integers");
+            "attribute 'perm' must be INTS, not FLOATS");
   auto text = builder.getNamedAttr("axis", builder.getStringAttr("1"));
   EXPECT_EQ(
       error("Gather", attrs({text}), {input(f32({4, 8})), input(f32({2}))}),
-      "attribute 'axis' must be an integer");
+      "attribute 'axis' must be INT, not STRING");
+}
+
+TEST_F(ShapeInferenceTest, AttributesOnnxDoesNotDefineAreErrors) {
+  auto typo = builder.getNamedAttr("perms", builder.getI64ArrayAttr({1, 0}));
+  EXPECT_EQ(error("Transpose", attrs({typo}), {input(f32({2, 3}))}),
+            "attribute 'perms' is not an attribute of Transpose");
+}
+
+TEST_F(ShapeInferenceTest, ShapeArithmeticDoesNotOverflow) {
+  // 2^62 x 2 elements used to wrap to INT64_MIN, and a target whose product
+  // wraps to -1 then divided it: SIGFPE.
+  EXPECT_EQ(error("Reshape", attrs(),
+                  {input(f32({int64_t(1) << 62, 2})),
+                   constI64({3, 5, 17, 257, 641, 65537, 6700417, -1})}),
+            "input 0 is tensor<4611686018427387904x2xf32>: more than "
+            "1099511627776 elements");
+  EXPECT_EQ(error("Reshape", attrs(),
+                  {input(f32({4, 2})),
+                   constI64({int64_t(1) << 62, int64_t(1) << 62, -1})}),
+            "target shape has more than 1099511627776 elements");
+  // Each input within the limits, the sum past them.
+  int64_t big = int64_t(1) << 40;
+  EXPECT_EQ(error("Concat", attrs({intAttr("axis", 0)}),
+                  {input(f32({big})), input(f32({big}))}),
+            "result 0 is tensor<2199023255552xf32>: more than 1099511627776 "
+            "elements");
+}
+
+TEST_F(ShapeInferenceTest, ShapeOperandLengthIsARankLimit) {
+  auto length = RankedTensorType::get({int64_t(1) << 40}, builder.getI64Type());
+  EXPECT_EQ(error("ConstantOfShape", attrs(), {{length, {}}}),
+            "shape has 1099511627776 entries; at most 64 dimensions are "
+            "supported");
 }
 
 TEST_F(ShapeInferenceTest, UnknownOpIsAnError) {

@@ -174,8 +174,8 @@ TEST_F(Program, UsageErrors) {
   EXPECT_FAILS(1, "error: unknown flag '--bogus'", "generate", "--bogus", "1");
   EXPECT_FAILS(1, "error: --prompt needs a value", "generate", "--prompt");
   EXPECT_FAILS(1, "error: -n expects an integer", "generate", "-n", "5x");
-  EXPECT_FAILS(1, "error: -n must be >= 0", "generate", "--prompt", "a", "-n",
-               "-1");
+  EXPECT_FAILS(1, "error: -n must be between 0 and 2147483647", "generate",
+               "--prompt", "a", "-n", "-1");
   EXPECT_FAILS(1, "error: --temperature expects a number", "generate",
                "--temperature", "hot");
   EXPECT_FAILS(1, "error: --temperature must be >= 0", "generate",
@@ -183,9 +183,27 @@ TEST_F(Program, UsageErrors) {
   EXPECT_FAILS(1, "error: --top-p must be in", "generate", "--top-p", "0");
   EXPECT_FAILS(1, "error: --threads must be", "info", "--threads", "65");
   EXPECT_FAILS(1, "error: generate needs --prompt", "generate");
-  EXPECT_FAILS(1, "error: bench needs", "bench", "--runs", "0");
+  EXPECT_FAILS(1, "error: --runs must be between 1 and 100", "bench", "--runs",
+               "0");
   EXPECT_FAILS(1, "exceed the context", "bench", "--prompt-tokens", "90",
                "--gen-tokens", "10");
+}
+
+TEST_F(Program, FlagValuesCannotOverflowTheContextChecks) {
+  // -n near INT64_MAX overflowed `count + steps` (an endless run, SIGSEGV
+  // in generate); bench --prompt-tokens 2^62 wrapped its allocation size.
+  EXPECT_FAILS(1, "error: -n must be between 0 and 2147483647", "run",
+               "--prompt-ids", "1,2", "-n", "9223372036854775806");
+  EXPECT_FAILS(1, "error: -n must be between 0 and 2147483647", "generate",
+               "--prompt", "a", "-n", "9223372036854775807");
+  EXPECT_FAILS(1, "error: prompt plus -n exceeds the context", "run",
+               "--prompt-ids", "1,2", "-n", "2147483647");
+  EXPECT_FAILS(1, "error: --prompt-tokens must be between 1 and 2147483647",
+               "bench", "--prompt-tokens", "4611686018427387904");
+  EXPECT_FAILS(1, "exceed the context", "bench", "--prompt-tokens",
+               "2147483647", "--gen-tokens", "2147483647");
+  EXPECT_FAILS(1, "error: --threads must be between 1 and 64", "info",
+               "--threads", "0");
 }
 
 TEST_F(Program, BadInput) {

@@ -16,6 +16,7 @@
 #include "microscale/Conversion/Passes.h"
 
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mlir::microscale {
 #define GEN_PASS_DEF_PLANMEMORYPASS
@@ -28,6 +29,9 @@ using namespace mlir::microscale;
 namespace {
 
 constexpr int64_t kArenaAlignment = 64;
+/// The arena is one static global, addressed PC-relative in the small code
+/// model: at most 2 GiB.
+constexpr int64_t kMaxArenaBytes = INT32_MAX;
 constexpr llvm::StringLiteral kArenaName = "ms_arena";
 
 int64_t alignTo(int64_t value) {
@@ -42,7 +46,15 @@ FailureOr<int64_t> bytesOf(Operation *op, MemRefType type) {
     return op->emitError("cannot place a buffer of type ")
            << type << " in the static arena: it needs a static shape, an "
            << "identity layout and integer or float elements";
-  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+  // Checked: a large --max-context makes KV caches of any size.
+  int64_t bytes = (type.getElementTypeBitWidth() + 7) / 8;
+  for (int64_t dim : type.getShape())
+    if (llvm::MulOverflow(bytes, dim, bytes) || bytes > kMaxArenaBytes)
+      return op->emitError("a buffer of type ")
+             << type << " needs more than " << kMaxArenaBytes
+             << " bytes, the arena's limit (lower --max-context or "
+                "--max-tokens)";
+  return bytes;
 }
 
 /// The first and last top-level op of `body` that use `buffer`, following
@@ -203,6 +215,12 @@ void PlanMemoryPass::runOnOperation() {
       failed(planGlobals(module, plan)))
     return signalPassFailure();
 
+  if (plan.size > kMaxArenaBytes) {
+    module.emitError("the arena needs ")
+        << plan.size << " bytes, more than its limit of " << kMaxArenaBytes
+        << " (lower --max-context or --max-tokens)";
+    return signalPassFailure();
+  }
   OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
   auto arenaType = MemRefType::get({plan.size}, builder.getI8Type());
   builder.create<memref::GlobalOp>(module.getLoc(), kArenaName,

@@ -13,6 +13,7 @@
 #include "microscale/Import/ONNXImporter.h"
 #include "ShapeInference.h"
 #include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
+#include "microscale/Support/RegularFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -24,6 +25,7 @@
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -34,6 +36,7 @@ namespace dialect = mlir::microscale::onnx;
 using llvm::SmallVector;
 using llvm::StringRef;
 using mlir::microscale::importONNXModel;
+namespace import_limits = mlir::microscale::import_limits;
 
 namespace {
 
@@ -89,15 +92,17 @@ private:
 llvm::Error Importer::loadModel() {
   if (llvm::sys::fs::is_directory(path))
     return error("is a directory, not an ONNX model");
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  mlir::microscale::RegularFile file;
+  if (std::optional<std::string> reason = file.open(path))
+    return error("cannot read: " + *reason);
+  if (file.size() == 0)
+    return error("file is empty");
+  if (file.size() > import_limits::kMaxModelBytes)
+    return error("models above 2 GB must store weights as external data");
+  auto buffer = file.read(file.size());
   if (!buffer)
     return error("cannot read: " + buffer.getError().message());
   StringRef bytes = (*buffer)->getBuffer();
-  if (bytes.empty())
-    return error("file is empty");
-  if (bytes.size() > INT32_MAX)
-    return error("models above 2 GB must store weights as external data");
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return error("not a valid ONNX model (protobuf parse failed: truncated "
                  "or not a ModelProto)");
@@ -161,11 +166,21 @@ Importer::convertValueInfo(const ::onnx::ValueInfoProto &info) {
                  dtypeName(tensorType.elem_type()));
   if (!tensorType.has_shape())
     return UnrankedTensorType::get(element);
+  if (tensorType.shape().dim_size() > import_limits::kMaxRank)
+    return error(llvm::formatv("graph value '{0}' has rank {1}; at most {2} "
+                               "dimensions are supported",
+                               info.name(), tensorType.shape().dim_size(),
+                               import_limits::kMaxRank));
   SmallVector<int64_t> shape;
   for (const auto &dim : tensorType.shape().dim())
     shape.push_back(dim.has_dim_value() ? dim.dim_value()
                                         : ShapedType::kDynamic);
-  return RankedTensorType::get(shape, element);
+  auto type = RankedTensorType::get(shape, element);
+  if (std::optional<std::string> message =
+          mlir::microscale::onnx_import::checkTensorLimits(type))
+    return error("graph value '" + info.name() + "' is " +
+                 llvm::formatv("{0}", Type(type)).str() + ": " + *message);
+  return type;
 }
 
 llvm::Expected<std::string>
@@ -201,19 +216,22 @@ Importer::readExternalData(const ::onnx::TensorProto &tensor) {
       resolved.size() <= dirPrefix.size() || resolved[dirPrefix.size()] != '/')
     return error(what + ": external data location '" + location +
                  "' escapes the model's folder");
-  uint64_t fileSize = 0;
-  llvm::sys::fs::file_size(resolved, fileSize);
+  mlir::microscale::RegularFile file;
+  if (std::optional<std::string> reason = file.open(resolved.str().str()))
+    return error(what + ": cannot read '" + location + "': " + *reason);
+  uint64_t fileSize = file.size();
   if (offset < 0 || (uint64_t)offset > fileSize)
     return error(what + ": external data offset is outside '" + location + "'");
   if (length < 0)
     length = fileSize - offset;
-  if ((uint64_t)(offset + length) > fileSize)
+  // Compared without computing offset + length, which can overflow.
+  if ((uint64_t)length > fileSize - offset)
     return error(what + ": external data of " + llvm::Twine(length) +
                  " bytes at offset " + llvm::Twine(offset) +
                  " runs past the "
                  "end of '" +
                  location + "'");
-  auto buffer = llvm::MemoryBuffer::getFileSlice(resolved, length, offset);
+  auto buffer = file.read(length, offset);
   if (!buffer)
     return error(what + ": cannot read '" + location +
                  "': " + buffer.getError().message());
@@ -257,8 +275,8 @@ Importer::convertTensor(const ::onnx::TensorProto &tensor, StringRef what) {
     if (d < 0)
       return error(what + " '" + tensor.name() + "' has a negative dimension");
     shape.push_back(d);
-    if (__builtin_mul_overflow(numElements, d, &numElements) ||
-        numElements > (int64_t(1) << 40))
+    if (llvm::MulOverflow(numElements, d, numElements) ||
+        numElements > import_limits::kMaxElements)
       return error(what + " '" + tensor.name() + "' is too large");
   }
   auto type = RankedTensorType::get(shape, element);
@@ -384,6 +402,10 @@ llvm::Error Importer::importNode(const ::onnx::NodeProto &node) {
     attributes.push_back(builder.getNamedAttr(attr.name(), *value));
   }
   DictionaryAttr attrDict = builder.getDictionaryAttr(attributes);
+  // From here on every attribute has the kind ONNX gives it.
+  if (std::optional<std::string> message =
+          dialect::checkAttributeKinds(opType, attrDict))
+    return nodeError(node, *message);
 
   if (opType == "Constant") {
     if (node.output_size() != 1)

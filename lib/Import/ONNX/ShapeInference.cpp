@@ -14,18 +14,24 @@
 //===----------------------------------------------------------------------===//
 
 #include "ShapeInference.h"
+#include "microscale/Dialect/ONNX/IR/ONNXDialect.h"
+#include "microscale/Import/ONNXImporter.h"
 
 #include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::microscale::onnx_import;
+namespace dialect = mlir::microscale::onnx;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 using llvm::StringRef;
+using mlir::microscale::import_limits::kMaxElements;
+using mlir::microscale::import_limits::kMaxRank;
 
 namespace {
 constexpr int64_t kDyn = ShapedType::kDynamic;
@@ -76,13 +82,36 @@ int64_t vectorLength(Type type) {
   return ranked && ranked.getRank() == 1 ? ranked.getDimSize(0) : kDyn;
 }
 
+/// The length of a shape operand, whose entries become a result's dims: at
+/// most kMaxRank, so a declared length of 2^40 is an error, not a 2^40-entry
+/// allocation. kDyn when the length is not known.
+Expected<int64_t> shapeOperandLength(Type type, StringRef what) {
+  int64_t length = vectorLength(type);
+  if (length != kDyn && length > kMaxRank)
+    return fail(llvm::formatv("{0} has {1} entries; at most {2} dimensions "
+                              "are supported",
+                              what, length, kMaxRank));
+  return length;
+}
+
+/// The product of `dims`, or std::nullopt when it exceeds kMaxElements (or
+/// int64 on the way).
+std::optional<int64_t> checkedProduct(ArrayRef<int64_t> dims) {
+  int64_t total = 1;
+  for (int64_t d : dims)
+    if (llvm::MulOverflow(total, d, total) || total > kMaxElements)
+      return std::nullopt;
+  return total;
+}
+
 /// The number of elements of a shape, or std::nullopt if a dim is dynamic.
+/// Types are checked against the limits when they enter the graph, so the
+/// product does not overflow.
 std::optional<int64_t> staticElementCount(ArrayRef<int64_t> shape) {
   if (llvm::is_contained(shape, kDyn))
     return std::nullopt;
-  int64_t total = 1;
-  for (int64_t d : shape)
-    total *= d;
+  std::optional<int64_t> total = checkedProduct(shape);
+  assert(total && "tensor type above the limits");
   return total;
 }
 
@@ -152,27 +181,6 @@ SmallVector<Type> single(Type type) { return {type}; }
 // Inference context
 //===----------------------------------------------------------------------===//
 
-/// The ONNX attributes the rules read as an integer, and as a list of
-/// integers. A malformed model can give them another kind (`perm` as floats),
-/// so inferResultTypes checks their kinds before any rule reads them.
-constexpr llvm::StringLiteral kIntAttributes[] = {
-    "allowzero", "axis", "end", "keepdims", "start", "to", "transA", "transB"};
-constexpr llvm::StringLiteral kIntListAttributes[] = {"axes", "perm", "split"};
-
-llvm::Error checkAttributeKinds(DictionaryAttr attrs) {
-  for (NamedAttribute attr : attrs) {
-    StringRef name = attr.getName().getValue();
-    if (llvm::is_contained(kIntAttributes, name) &&
-        !isa<IntegerAttr>(attr.getValue()))
-      return fail("attribute '" + name + "' must be an integer");
-    auto list = dyn_cast<ArrayAttr>(attr.getValue());
-    if (llvm::is_contained(kIntListAttributes, name) &&
-        (!list || !llvm::all_of(list, llvm::IsaPred<IntegerAttr>)))
-      return fail("attribute '" + name + "' must be a list of integers");
-  }
-  return llvm::Error::success();
-}
-
 /// Everything a rule sees of one node.
 struct InferenceContext {
   StringRef opType;
@@ -204,16 +212,22 @@ struct InferenceContext {
   Type element(size_t i) const { return elementType(inputs[i].type); }
   MaybeShape shape(size_t i) const { return shapeOf(inputs[i].type); }
 
+  // inferResultTypes has checked every attribute's kind against the ONNX
+  // dialect's table before a rule runs; the accessors assert they read what
+  // the table says.
   int64_t intAttr(StringRef name, int64_t fallback) const {
-    assert(llvm::is_contained(kIntAttributes, name) && "kind is not checked");
+    assert(dialect::expectedAttributeKind(opType, name) ==
+               dialect::AttributeKind::Int &&
+           "not an INT attribute of this op");
     if (auto attr = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
       return attr.getInt();
     return fallback;
   }
 
   std::optional<Shape> intsAttr(StringRef name) const {
-    assert(llvm::is_contained(kIntListAttributes, name) &&
-           "kind is not checked");
+    assert(dialect::expectedAttributeKind(opType, name) ==
+               dialect::AttributeKind::Ints &&
+           "not an INTS attribute of this op");
     auto array = dyn_cast_or_null<ArrayAttr>(attrs.get(name));
     if (!array)
       return std::nullopt;
@@ -347,13 +361,15 @@ InferredTypes inferShape(const InferenceContext &c) {
 /// The dims named by a 1-D shape operand (ConstantOfShape, Expand): its values
 /// when it is constant, all dynamic otherwise, std::nullopt when even its
 /// length is unknown.
-std::optional<Shape> shapeOperand(const InferenceInput &input) {
-  int64_t length = vectorLength(input.type);
-  if (length == kDyn)
+Expected<std::optional<Shape>> shapeOperand(const InferenceInput &input) {
+  auto length = shapeOperandLength(input.type, "shape");
+  if (!length)
+    return length.takeError();
+  if (*length == kDyn)
     return std::nullopt;
   if (auto dims = constInts(input))
     return dims;
-  return Shape(length, kDyn);
+  return Shape(*length, kDyn);
 }
 
 /// ConstantOfShape: the element type of the `value` attribute, f32 without it.
@@ -361,7 +377,10 @@ InferredTypes inferConstantOfShape(const InferenceContext &c) {
   Type element = Float32Type::get(c.getContext());
   if (auto value = dyn_cast_or_null<DenseElementsAttr>(c.attrs.get("value")))
     element = value.getElementType();
-  std::optional<Shape> shape = shapeOperand(c.inputs[0]);
+  auto operand = shapeOperand(c.inputs[0]);
+  if (!operand)
+    return operand.takeError();
+  std::optional<Shape> shape = *operand;
   if (!shape)
     return single(UnrankedTensorType::get(element));
   if (llvm::any_of(*shape, [](int64_t d) { return d < 0 && d != kDyn; }))
@@ -485,9 +504,13 @@ InferredTypes inferConcat(const InferenceContext &c) {
     for (size_t i = 0; i < shape->size(); ++i) {
       int64_t &r = (*result)[i];
       int64_t d = (*shape)[i];
-      if ((int64_t)i == axisIndex)
-        r = (r == kDyn || d == kDyn) ? kDyn : r + d;
-      else if (r == kDyn)
+      if ((int64_t)i == axisIndex) {
+        if (r != kDyn && d != kDyn && llvm::AddOverflow(r, d, r))
+          return fail(
+              llvm::formatv("dimension {0} of the result overflows", i));
+        if (r == kDyn || d == kDyn)
+          r = kDyn;
+      } else if (r == kDyn)
         r = d;
       else if (d != kDyn && d != r)
         return fail(llvm::formatv("inputs differ in dimension {0} ({1} vs "
@@ -522,7 +545,13 @@ Expected<Shape> resolveReshapeTarget(ArrayRef<int64_t> target,
     } else {
       shape[i] = t;
     }
-    known = shape[i] == kDyn || known == kDyn ? kDyn : known * shape[i];
+    if (shape[i] == kDyn || known == kDyn)
+      known = kDyn;
+    else if (!checkedProduct({known, shape[i]}))
+      return fail(llvm::formatv("target shape has more than {0} elements",
+                                kMaxElements));
+    else
+      known *= shape[i];
   }
   std::optional<int64_t> total =
       data ? staticElementCount(*data) : std::nullopt;
@@ -546,7 +575,10 @@ Expected<Shape> resolveReshapeTarget(ArrayRef<int64_t> target,
 /// the target is a constant.
 InferredTypes inferReshape(const InferenceContext &c) {
   Type element = c.element(0);
-  int64_t rank = vectorLength(c.type(1));
+  auto length = shapeOperandLength(c.type(1), "shape");
+  if (!length)
+    return length.takeError();
+  int64_t rank = *length;
   if (rank == kDyn)
     return single(UnrankedTensorType::get(element));
   std::optional<Shape> target = constInts(c.inputs[1]);
@@ -590,7 +622,10 @@ InferredTypes inferTranspose(const InferenceContext &c) {
 /// still be 1, so only sizes known on both sides combine.
 InferredTypes inferExpand(const InferenceContext &c) {
   Type element = c.element(0);
-  std::optional<Shape> target = shapeOperand(c.inputs[1]);
+  auto operand = shapeOperand(c.inputs[1]);
+  if (!operand)
+    return operand.takeError();
+  std::optional<Shape> target = *operand;
   if (!target)
     return single(UnrankedTensorType::get(element));
   if (llvm::any_of(*target, [](int64_t d) { return d < 0 && d != kDyn; }))
@@ -630,14 +665,27 @@ std::optional<Shape> sliceAxes(const InferenceContext &c) {
   return llvm::to_vector(llvm::seq<int64_t>(0, count));
 }
 
-/// ONNX requires starts, ends, axes and steps to have the same length.
-llvm::Error checkSliceOperandLengths(const InferenceContext &c) {
-  int64_t count = vectorLength(c.type(1));
-  for (size_t k = 2; k < c.inputs.size() && k <= 4; ++k) {
+/// ONNX requires starts, ends, axes and steps to be 1-D and of one length,
+/// at most one entry per axis of the data.
+llvm::Error checkSliceOperands(const InferenceContext &c, int64_t rank) {
+  static const char *const names[] = {"", "starts", "ends", "axes", "steps"};
+  int64_t count = kDyn;
+  for (size_t k = 1; k < c.inputs.size() && k <= 4; ++k) {
+    if (!c.hasInput(k))
+      continue;
+    auto ranked = dyn_cast<RankedTensorType>(c.type(k));
+    if (ranked && ranked.getRank() != 1)
+      return fail(llvm::formatv("{0} must be a 1-D tensor, not {1}", names[k],
+                                typeString(ranked)));
     int64_t length = vectorLength(c.type(k));
-    if (c.hasInput(k) && count != kDyn && length != kDyn && length != count)
+    if (length == kDyn)
+      continue;
+    if (count != kDyn && length != count)
       return fail("starts, ends, axes and steps differ in length");
+    count = length;
   }
+  if (count != kDyn && count > rank)
+    return fail(llvm::formatv("{0} starts for data of rank {1}", count, rank));
   return llvm::Error::success();
 }
 
@@ -648,27 +696,28 @@ InferredTypes inferSlice(const InferenceContext &c) {
   Type element = c.element(0);
   if (!data)
     return single(UnrankedTensorType::get(element));
+  if (auto err = checkSliceOperands(c, data->size()))
+    return std::move(err);
   std::optional<Shape> axes = sliceAxes(c);
   auto starts = constInts(c.inputs[1]), ends = constInts(c.inputs[2]);
   std::optional<Shape> steps;
   if (c.hasInput(4))
     steps = constInts(c.inputs[4]);
-  if (auto err = checkSliceOperandLengths(c))
-    return std::move(err);
   Shape shape = *data;
   if (!axes)
     return single(RankedTensorType::get(Shape(data->size(), kDyn), element));
-  // The length check above sees only 1-D types; a constant of another rank
-  // (a scalar, say) still has to give one start and one end per axis.
+  // An unranked operand escapes the length check; its constant still has to
+  // give one entry per axis.
   if ((starts && starts->size() != axes->size()) ||
-      (ends && ends->size() != axes->size()))
+      (ends && ends->size() != axes->size()) ||
+      (steps && steps->size() != axes->size()))
     return fail("starts, ends, axes and steps differ in length");
   for (size_t i = 0; i < axes->size(); ++i) {
     auto axis = normalizeAxis((*axes)[i], data->size());
     if (!axis)
       return axis.takeError();
     int64_t dim = (*data)[*axis];
-    int64_t step = steps && i < steps->size() ? (*steps)[i] : 1;
+    int64_t step = steps ? (*steps)[i] : 1;
     if (step == 0)
       return fail("slice step is 0");
     if (dim == kDyn || !starts || !ends || step != 1) {
@@ -706,7 +755,8 @@ InferredTypes inferSplit(const InferenceContext &c) {
   if (sizes && dim != kDyn) {
     int64_t total = 0;
     for (int64_t s : *sizes)
-      total += s;
+      if (s < 0 || llvm::AddOverflow(total, s, total))
+        return fail("split sizes must be non-negative and sum to the axis");
     if (total != dim)
       return fail(
           llvm::formatv("split sizes sum to {0}, axis has {1}", total, dim));
@@ -916,6 +966,28 @@ const llvm::StringMap<OpRule> &opRules() {
 }
 } // namespace
 
+std::optional<std::string>
+mlir::microscale::onnx_import::checkTensorLimits(Type type) {
+  auto ranked = dyn_cast<RankedTensorType>(type);
+  if (!ranked)
+    return std::nullopt;
+  if (ranked.getRank() > kMaxRank)
+    return llvm::formatv("rank {0} is above the limit of {1}", ranked.getRank(),
+                         kMaxRank)
+        .str();
+  Shape staticDims;
+  for (auto [i, d] : llvm::enumerate(ranked.getShape())) {
+    if (d == kDyn)
+      continue;
+    if (d < 0)
+      return llvm::formatv("dimension {0} is negative ({1})", i, d).str();
+    staticDims.push_back(d);
+  }
+  if (!checkedProduct(staticDims))
+    return llvm::formatv("more than {0} elements", kMaxElements).str();
+  return std::nullopt;
+}
+
 bool mlir::microscale::onnx_import::isSupportedOpType(StringRef opType) {
   return opRules().contains(opType);
 }
@@ -929,7 +1001,23 @@ Expected<SmallVector<Type>> mlir::microscale::onnx_import::inferResultTypes(
   InferenceContext context{opType, attrs, inputs, numOutputs, opset};
   if (auto err = context.needInputs(rule->second.minInputs))
     return std::move(err);
-  if (auto err = checkAttributeKinds(attrs))
-    return std::move(err);
-  return rule->second.infer(context);
+  if (std::optional<std::string> message =
+          dialect::checkAttributeKinds(opType, attrs))
+    return fail(*message);
+  // The rules compute with the inputs' dims; within the limits that
+  // arithmetic cannot overflow.
+  for (auto [i, input] : llvm::enumerate(inputs))
+    if (std::optional<std::string> message = checkTensorLimits(input.type))
+      return fail(llvm::formatv("input {0} is {1}: {2}", i,
+                                typeString(input.type), *message));
+  auto types = rule->second.infer(context);
+  if (!types)
+    return types.takeError();
+  // No rule's result (a Reshape to 2^62 x 2^62, a Concat of huge dims)
+  // enters the graph past the limits.
+  for (auto [i, type] : llvm::enumerate(*types))
+    if (std::optional<std::string> message = checkTensorLimits(type))
+      return fail(llvm::formatv("result {0} is {1}: {2}", i, typeString(type),
+                                *message));
+  return types;
 }

@@ -29,6 +29,11 @@ inferResultTypes(llvm::StringRef opType, DictionaryAttr attributes,
                  llvm::ArrayRef<InferenceInput> inputs, unsigned numOutputs,
                  int64_t opset);
 
+/// Checks a tensor type against the import limits: rank, non-negative
+/// static dimensions, and their element count (computed without overflow).
+/// On failure, a message saying which.
+std::optional<std::string> checkTensorLimits(Type type);
+
 /// True for the ONNX op types the importer knows: exactly those that
 /// inferResultTypes has a rule for.
 bool isSupportedOpType(llvm::StringRef opType);

@@ -6,6 +6,7 @@
 
 #include "microscale/Dialect/LLM/Transforms/Calibration.h"
 #include "microscale/Reference/Interpreter.h"
+#include "microscale/Support/RegularFile.h"
 #include "microscale/Tokenizer/Encode.h"
 #include "microscale/Tokenizer/TokenizerTables.h"
 
@@ -79,10 +80,10 @@ llm::readCalibrationIds(ModuleOp module, StringRef path, int64_t maxTokens,
                                       model.getVocabSize());
   if (!blob)
     return blob.takeError();
-  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false);
+  auto file = mlir::microscale::readRegularFile(path);
   if (!file)
-    return llvm::createStringError(path + ": " + file.getError().message());
+    return llvm::createStringError(path + ": " +
+                                   llvm::toString(file.takeError()));
   // Tokens are rarely shorter than a byte on average; reading 16 bytes per
   // token wanted (cut at a line end) bounds the work on large files.
   StringRef text = (*file)->getBuffer();

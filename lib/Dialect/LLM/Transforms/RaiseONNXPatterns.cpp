@@ -64,9 +64,8 @@ bool matchCommutative(onnx::NodeOp node,
 /// last axis of a rank-`rank` tensor.
 bool reducesLastAxis(onnx::NodeOp node, int64_t rank) {
   SmallVector<int64_t> axes;
-  if (auto attr = dyn_cast_or_null<ArrayAttr>(node.getOnnxAttr("axes"))) {
-    for (Attribute a : attr)
-      axes.push_back(cast<IntegerAttr>(a).getInt());
+  if (std::optional<SmallVector<int64_t>> attr = node.getIntsAttr("axes")) {
+    axes = *attr;
   } else if (node.getInputs().size() > 1) {
     ElementsAttr constant = getConstant(node.getInputs()[1]);
     if (!constant)
@@ -335,9 +334,8 @@ struct DecomposedLayerNormPattern : OpRewritePattern<onnx::NodeOp> {
 Value projectionWeight(PatternRewriter &rewriter, Value rhs, bool transposed) {
   if (!transposed)
     if (onnx::NodeOp transpose = getNode(rhs, "Transpose")) {
-      auto perm = dyn_cast_or_null<ArrayAttr>(transpose.getOnnxAttr("perm"));
-      bool swap = !perm || (perm.size() == 2 &&
-                            cast<IntegerAttr>(perm[0]).getInt() == 1);
+      std::optional<SmallVector<int64_t>> perm = transpose.getIntsAttr("perm");
+      bool swap = !perm || (perm->size() == 2 && (*perm)[0] == 1);
       if (swap)
         return projectionWeight(rewriter, transpose.getInputs()[0], true);
       return {};
@@ -815,13 +813,9 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
     onnx::NodeOp transpose = getNode(v, "Transpose");
     if (!transpose)
       return nullptr;
-    auto perm = dyn_cast_or_null<ArrayAttr>(transpose.getOnnxAttr("perm"));
-    if (!perm || perm.size() != 4 ||
-        llvm::any_of(llvm::enumerate(perm), [](auto entry) {
-          static const int64_t expected[] = {0, 2, 1, 3};
-          return cast<IntegerAttr>(entry.value()).getInt() !=
-                 expected[entry.index()];
-        }))
+    std::optional<SmallVector<int64_t>> perm = transpose.getIntsAttr("perm");
+    if (!perm ||
+        llvm::ArrayRef<int64_t>(*perm) != llvm::ArrayRef<int64_t>{0, 2, 1, 3})
       return nullptr;
     return getNode(transpose.getInputs()[0], "Reshape");
   };
@@ -878,13 +872,8 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
 
 /// True if a Transpose node has exactly the permutation `perm`.
 bool isPermutation(onnx::NodeOp transpose, ArrayRef<int64_t> perm) {
-  auto attr = dyn_cast_or_null<ArrayAttr>(transpose.getOnnxAttr("perm"));
-  if (!attr || attr.size() != perm.size())
-    return false;
-  for (auto [entry, expected] : llvm::zip(attr, perm))
-    if (cast<IntegerAttr>(entry).getInt() != expected)
-      return false;
-  return true;
+  std::optional<SmallVector<int64_t>> attr = transpose.getIntsAttr("perm");
+  return attr && llvm::ArrayRef<int64_t>(*attr) == perm;
 }
 
 /// The one user of `node` of type `opType`, provided every other user only

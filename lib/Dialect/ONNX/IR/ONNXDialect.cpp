@@ -32,6 +32,23 @@ double NodeOp::getFloatAttr(StringRef attrName, double defaultValue) {
   return defaultValue;
 }
 
+std::optional<llvm::SmallVector<int64_t>>
+NodeOp::getIntsAttr(StringRef attrName) {
+  auto list = llvm::dyn_cast_or_null<ArrayAttr>(getOnnxAttr(attrName));
+  if (!list)
+    return std::nullopt;
+  // The verifier has checked the kind of every INTS attribute.
+  return llvm::to_vector(llvm::map_range(
+      list, [](Attribute entry) { return cast<IntegerAttr>(entry).getInt(); }));
+}
+
+LogicalResult NodeOp::verify() {
+  if (std::optional<std::string> message =
+          checkAttributeKinds(getOpType(), getOnnxAttrs()))
+    return emitOpError() << getOpType() << ": " << *message;
+  return success();
+}
+
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 LogicalResult ConstantOp::verify() {

@@ -31,6 +31,31 @@ inline std::string resourceBlobName(llvm::StringRef tensorName) {
       c = '_';
   return key;
 }
+
+namespace onnx {
+/// The kinds of ONNX attribute (AttributeProto.type) the supported ops take.
+enum class AttributeKind { Int, Float, String, Ints, Floats, Tensor };
+
+/// ONNX's name of a kind: "INT", "FLOATS", ...
+llvm::StringRef stringifyAttributeKind(AttributeKind kind);
+
+/// The kind the ONNX specification gives attribute `name` of op `opType`, or
+/// std::nullopt when `opType` has no such attribute. The one table of the
+/// attributes Microscale reads: the importer checks every attribute of a
+/// file against it, and onnx.node verifies its attributes with it, so code
+/// reading an attribute can rely on its kind.
+std::optional<AttributeKind> expectedAttributeKind(llvm::StringRef opType,
+                                                   llvm::StringRef name);
+
+/// Whether `value`, an attribute as the importer converts it, has `kind`.
+/// An empty list is both INTS and FLOATS.
+bool hasAttributeKind(Attribute value, AttributeKind kind);
+
+/// Checks every attribute in `attributes` of an `opType` node against
+/// expectedAttributeKind; on failure, a message naming the attribute.
+std::optional<std::string> checkAttributeKinds(llvm::StringRef opType,
+                                               DictionaryAttr attributes);
+} // namespace onnx
 } // namespace mlir::microscale
 
 #endif // MICROSCALE_DIALECT_ONNX_IR_ONNXDIALECT_H

@@ -38,7 +38,9 @@ def ONNX_NodeOp : ONNX_Op<"node", [Pure]> {
   let description = [{
     An ONNX node: `op_type` is the ONNX operator name, `name` the node name
     from the file (used in diagnostics), `attributes` the ONNX attributes.
-    Missing optional inputs are `onnx.none` values.
+    Missing optional inputs are `onnx.none` values. Every attribute must be
+    one ONNX defines for `op_type`, of the kind ONNX gives it (`perm` a list
+    of integers, say), so patterns can read attributes without checking.
 
     ```mlir
     %0 = onnx.node "MatMul"(%x, %w) {name = "/q_proj/MatMul"}
@@ -61,7 +63,11 @@ def ONNX_NodeOp : ONNX_Op<"node", [Pure]> {
     int64_t getIntAttr(::llvm::StringRef attrName, int64_t defaultValue);
     /// Float attribute with a default.
     double getFloatAttr(::llvm::StringRef attrName, double defaultValue);
+    /// Integer-list attribute (ONNX INTS), or std::nullopt when absent.
+    std::optional<::llvm::SmallVector<int64_t>>
+    getIntsAttr(::llvm::StringRef attrName);
   }];
+  let hasVerifier = 1;
 }
 
 def ONNX_ConstantOp : ONNX_Op<"constant", [ConstantLike, Pure]> {
