@@ -34,20 +34,20 @@
 // Every matrix shows its storage and measured loss per candidate, the
 // choice marked; the tied embedding and logits are one matrix.
 // RANKING: llm-mixed-precision: loss = mean KL(float || trial) per token over 128 calibration tokens; bytes = storage
-// RANKING-NEXT: {{^matrix +shape +q3_g32_asym +q4_g64_asym +q4_g32_asym +q5_g32_asym +q6_g32_sym +int8$}}
-// RANKING-NEXT: {{^token_embedding +512x64( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){6}$}}
+// RANKING-NEXT: {{^matrix +shape +q3_g32_asym_log8 +q4_g32_asym_log8 +q5_g32_asym_log8 +q6_g32_asym_log8 +int8$}}
+// RANKING-NEXT: {{^token_embedding +512x64( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){5}$}}
 // RANKING-NOT: logits
-// RANKING: {{^layers\.0\.q_proj +64x64( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){6}$}}
+// RANKING: {{^layers\.0\.q_proj +64x64( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){5}$}}
 // RANKING-NOT: logits
-// RANKING: {{^layers\.4\.down_proj +64x172( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){6}$}}
+// RANKING: {{^layers\.4\.down_proj +64x172( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){5}$}}
 // RANKING-NEXT: assigned {{[0-9]+}} bytes of {{[0-9]+}} for 36 matrices, {{[0-9]+}} bytes stay float; predicted loss {{.*}}
 
-// ATTRS-COUNT-36: llm.weight {{.*}} {llm.quantize = "{{q[0-9]_g[0-9]+_[a]?sym|int8}}"}
+// ATTRS-COUNT-36: llm.weight {{.*}} {llm.quantize = "{{q[0-9]_g[0-9]+_[a]?sym(_log8)?|int8}}"}
 // ATTRS-NOT: llm.quantize
 
 // IMPOSSIBLE: error: llm-mixed-precision: a budget of 1000 bytes is below the smallest assignment, {{[0-9]+}} bytes (36 matrices in their cheapest candidates, {{[0-9]+}} bytes, and {{[0-9]+}} bytes of weights that stay float)
 
-// MINIMUM-COUNT-36: {llm.quantize = "q3_g32_asym"}
+// MINIMUM-COUNT-36: {llm.quantize = "q3_g32_asym_log8"}
 
 // Errors in the options, on a hand-written module.
 // RUN: not microscale-opt %s --llm-mixed-precision="calibration=x" 2>&1 | FileCheck %s --check-prefix=NO-BUDGET

@@ -40,11 +40,12 @@ using namespace mlir::microscale::llm;
 
 namespace {
 
-/// A ladder with steps of roughly 0.4 to 1 bit per weight between 3.75 and
-/// 8, so that the allocator can move a matrix up by a little.
-constexpr const char *kDefaultCandidates[] = {"q3_g32_asym", "q4_g64_asym",
-                                              "q4_g32_asym", "q5_g32_asym",
-                                              "q6_g32_sym",  "int8"};
+/// A ladder of about one bit per weight per step from 3.4 to 8: asymmetric
+/// groups of 32 with byte-wide logarithmic scales, the cheapest form of each
+/// width at this quality (then int8), so every step buys precision.
+constexpr const char *kDefaultCandidates[] = {
+    "q3_g32_asym_log8", "q4_g32_asym_log8", "q5_g32_asym_log8",
+    "q6_g32_asym_log8", "int8"};
 
 /// One format to choose from; no format keeps the weight float.
 struct Candidate {

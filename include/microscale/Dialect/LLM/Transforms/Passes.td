@@ -185,8 +185,8 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
            "Average bits per weight of the assigned matrices">,
     ListOption<"candidates", "candidates", "std::string",
                "Formats to choose from (float allowed); default "
-               "q3_g32_asym,q4_g64_asym,q4_g32_asym,q5_g32_asym,"
-               "q6_g32_sym,int8">,
+               "q3_g32_asym_log8,q4_g32_asym_log8,q5_g32_asym_log8,"
+               "q6_g32_asym_log8,int8">,
     Option<"weights", "weights", "std::string", "\"all\"",
            "Which matrices: all (linears, embedding, logits) or linears">,
     Option<"calibration", "calibration", "std::string", "\"\"",
