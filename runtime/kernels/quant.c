@@ -18,10 +18,6 @@
 #include "kernels/parallel.h"
 #include "microscale/runtime.h"
 
-static uint32_t load_code(const uint8_t *row, int bits, int64_t index) {
-  return ms_load_field(row, bits, index);
-}
-
 /* A field as the code it stands for: signed when symmetric. */
 static int32_t code_value(uint32_t field, int bits, int symmetric) {
   if (!symmetric)
@@ -42,7 +38,8 @@ static float quant_dot(const float *x, const ms_quant_matrix *m, int64_t o) {
     int32_t zero_point = symmetric ? 0 : ms_quant_zero_point(m, o, g);
     float group_sum = 0.0f;
     for (int64_t i = begin; i < end; ++i) {
-      int32_t code = code_value(load_code(row, m->bits, i), m->bits, symmetric);
+      int32_t code =
+          code_value(ms_load_field(row, m->bits, i), m->bits, symmetric);
       group_sum += (float)(code - zero_point) * x[i];
     }
     sum += ms_quant_scale(m, o, g) * group_sum;
@@ -164,8 +161,8 @@ void ms_dequantize_row_f32(const uint8_t *w, const uint8_t *scales,
     int64_t end = (g + 1) * m.group < in ? (g + 1) * m.group : in;
     /* scale * (code - zero point), as lib/Quant's dequantizeValue. */
     for (int64_t i = g * m.group; i < end; ++i)
-      y[i] = scale * (float)(code_value(load_code(packed, m.bits, i), m.bits,
-                                        zero_points == 0) -
+      y[i] = scale * (float)(code_value(ms_load_field(packed, m.bits, i),
+                                        m.bits, zero_points == 0) -
                              zero_point);
   }
 }
