@@ -6,6 +6,7 @@
 
 #include "microscale/Quant/Quant.h"
 
+#include "microscale/quant_activations.h"
 #include "microscale/quant_scale.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -67,8 +68,9 @@ std::string Format::str() const {
                           : scale == ScaleType::BF16 ? "bf16"
                                                      : "log8";
   std::string groupName = group == 0 ? "row" : "g" + std::to_string(group);
-  return llvm::formatv("q{0}_{1}_{2}_{3}", bits, groupName,
-                       symmetric ? "sym" : "asym", scaleName);
+  return llvm::formatv("q{0}_{1}_{2}_{3}{4}", bits, groupName,
+                       symmetric ? "sym" : "asym", scaleName,
+                       int8Activations ? "_a8" : "");
 }
 
 llvm::Expected<Format>
@@ -77,13 +79,19 @@ mlir::microscale::quant::parseFormat(llvm::StringRef text) {
     return llvm::createStringError(
         "bad quantization format '" + text + "': " + why +
         " (expected int8, q4 or q<bits>[_g<group>|_row][_sym|_asym]"
-        "[_f16|_bf16|_f32|_log8], e.g. q4_g64_asym)");
+        "[_f16|_bf16|_f32|_log8][_a8], e.g. q4_g64_asym)");
   };
   Format format;
-  if (text == "int8")
-    return Format{8, 0, true, ScaleType::F16};
+  llvm::StringRef name = text;
+  bool int8Activations = name.consume_back("_a8");
+  if (name == "int8") {
+    format = Format{8, 0, true, ScaleType::F16};
+    format.int8Activations = int8Activations;
+    return format;
+  }
+  format.int8Activations = int8Activations;
   llvm::SmallVector<llvm::StringRef> parts;
-  text.split(parts, '_');
+  name.split(parts, '_');
   if (!parts[0].consume_front("q") || parts[0].getAsInteger(10, format.bits))
     return error("it must start with q<bits>");
   if (format.bits < 2 || format.bits > 8)
@@ -106,6 +114,10 @@ mlir::microscale::quant::parseFormat(llvm::StringRef text) {
     } else
       return error("unknown part '" + part + "'");
   }
+  if (format.int8Activations && format.group % MS_ACT_BLOCK != 0)
+    return error("8-bit activations come in blocks of " +
+                 llvm::Twine(MS_ACT_BLOCK) +
+                 " features, so groups must be a multiple of that (or _row)");
   return format;
 }
 

@@ -41,6 +41,9 @@ struct Format {
   /// depends on the matrix: a format without it is resolved against the
   /// weights (`resolveScaleRange`) by every function that quantizes.
   float scaleMax = 0.0f;
+  /// Whether the matrix multiplies 8-bit activations (`_a8`, see
+  /// Activations.h) rather than float ones. Storage does not change.
+  bool int8Activations = false;
 
   int64_t groupSize(int64_t cols) const { return group == 0 ? cols : group; }
   int64_t numGroups(int64_t cols) const;
@@ -64,7 +67,7 @@ struct Format {
   /// `value` rounded to the nearest scale this format stores (for `Log8`,
   /// never below the smallest code's scale unless `scaleMax` is 0).
   float roundScale(float value) const;
-  /// E.g. "q4_g32_asym_f16", "q8_row_sym_f16", "q4_g32_asym_log8".
+  /// E.g. "q4_g32_asym_f16", "q8_row_sym_f16", "q4_g32_asym_log8_a8".
   std::string str() const;
 };
 
@@ -77,7 +80,9 @@ Format resolveScaleRange(const Format &format, llvm::ArrayRef<float> weights,
 /// Parses a format name: `int8` (8 bits, one group per row, symmetric),
 /// `q4` (4 bits, groups of 32, symmetric), or
 /// `q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32|_log8]` (defaults:
-/// groups of 32, symmetric, f16 scales). The error says what is wrong.
+/// groups of 32, symmetric, f16 scales), each optionally followed by `_a8`
+/// (8-bit activations, groups a multiple of 32). The error says what is
+/// wrong.
 llvm::Expected<Format> parseFormat(llvm::StringRef text);
 
 /// Size in bytes of one stored scale.
