@@ -1,4 +1,5 @@
-//===- Activations.cpp - 8-bit activation blocks ---------------------------===//
+//===- Activations.cpp - 8-bit activation blocks
+//---------------------------===//
 //
 // Part of the Microscale project.
 //

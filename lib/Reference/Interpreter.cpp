@@ -17,6 +17,7 @@
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/IR/WeightData.h"
+#include "microscale/Quant/Activations.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -133,12 +134,20 @@ public:
   exchangeWeight(Value weight, std::vector<float> values) override;
 
 private:
-  /// `linear()` of the weight operand `weight`, shown to the observer.
+  /// `linear()` of the weight operand `weight`, shown to the observer. A
+  /// weight with 8-bit activations multiplies what the input's 8-bit blocks
+  /// stand for, as its kernel does (the observer sees the float input).
   Buffer project(const Buffer &x, int64_t rows, int64_t in, Value weight,
                  int64_t out, Value bias) {
     if (linearObserver)
       linearObserver(weight, llvm::ArrayRef(x).take_front(rows * in), rows, in);
-    return linear(x, rows, in, *weightOf(weight), out, weightOf(bias));
+    auto quant = dyn_cast_or_null<QuantAttr>(
+        cast<RankedTensorType>(weight.getType()).getEncoding());
+    if (!quant || !quant.hasInt8Activations())
+      return linear(x, rows, in, *weightOf(weight), out, weightOf(bias));
+    Buffer blocks(x.begin(), x.begin() + rows * in);
+    quant::fakeQuantizeActivations(blocks, rows, in);
+    return linear(blocks, rows, in, *weightOf(weight), out, weightOf(bias));
   }
 
   // One evaluator per op. `tokens` are this call's ids; they sit at

@@ -88,6 +88,27 @@ func.func @quantized_linear(%x: memref<32xf32>, %q8: memref<128xi8>, %q4: memref
 
 // -----
 
+// 8-bit activations: the `_a8` kernel of the width (else the any-width one),
+// with the scratch buffer as its last pointer. A row lookup in the same
+// table has no activations and keeps the plain kernel.
+// CHECK-DAG:   func.func private @ms_linear_q4_a8_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK-DAG:   func.func private @ms_linear_q_a8_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, f32, !llvm.ptr, i64, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK-LABEL: func.func @int8_activations(
+// CHECK-SAME:      %[[SCRATCH:[^:]*]]: memref<40xf32>
+// CHECK:         memref.extract_aligned_pointer_as_index %[[SCRATCH]]
+// CHECK:         %[[SCRATCH_POINTER:.*]] = llvm.inttoptr
+// CHECK:         call @ms_linear_q4_a8_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SCRATCH_POINTER]])
+// CHECK:         call @ms_linear_q_a8_f32(
+// CHECK:         call @ms_dequantize_row_f32(
+func.func @int8_activations(%x: memref<32xf32>, %q4: memref<64xi8>, %q3: memref<48xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %scratch: memref<40xf32>, %n: index, %id: index) {
+  kernel.linear %x, %q4 scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
+  kernel.linear %x, %q3 scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 3, group = 8, activations = i8>} : memref<32xf32>, memref<48xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
+  kernel.dequantize_row %q4, %s row %id into %y row %n {in_features = 8 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i8>} : memref<64xi8>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
 // kernel.dequantize_row (any width: kernels.def has no quant8 entry for it)
 // writes row `output_row` of the output: the output's address plus
 // output_row x 8 floats x 4 bytes.

@@ -1,4 +1,5 @@
-//===- Activations.h - 8-bit activation blocks -------------------*- C++ -*-===//
+//===- Activations.h - 8-bit activation blocks -------------------*- C++
+//-*-===//
 //
 // Part of the Microscale project.
 //

@@ -88,25 +88,31 @@ struct KernelKey {
   SmallVector<std::string, 2> encodings;
 };
 
-/// The table's names for a weight encoding, most specific first.
-SmallVector<std::string, 2> encodingNames(Attribute encoding) {
+/// The table's names for a weight encoding, most specific first. A product
+/// with 8-bit activations (`activations`) needs an `_a8` kernel; a row
+/// lookup has no activations.
+SmallVector<std::string, 2> encodingNames(Attribute encoding,
+                                          bool activations) {
   if (!encoding)
     return {"dense"};
-  if (auto quant = dyn_cast<kernel::QuantAttr>(encoding))
-    return {"quant" + std::to_string(quant.getBits()), "quant"};
+  if (auto quant = dyn_cast<kernel::QuantAttr>(encoding)) {
+    std::string suffix = activations && quant.hasInt8Activations() ? "_a8" : "";
+    return {"quant" + std::to_string(quant.getBits()) + suffix,
+            "quant" + suffix};
+  }
   return {encoding.getAbstractAttribute().getName().str()};
 }
 
 KernelKey keyOf(kernel::LinearOp op) {
   return {"linear", typeName(op.getInput().getType().getElementType()),
           typeName(op.getWeight().getType().getElementType()),
-          encodingNames(op.getWeightEncodingAttr())};
+          encodingNames(op.getWeightEncodingAttr(), /*activations=*/true)};
 }
 
 KernelKey keyOf(kernel::DequantizeRowOp op) {
   return {"dequantize_row", typeName(op.getOutput().getType().getElementType()),
           typeName(op.getWeight().getType().getElementType()),
-          encodingNames(op.getWeightEncodingAttr())};
+          encodingNames(op.getWeightEncodingAttr(), /*activations=*/false)};
 }
 
 KernelKey keyOf(kernel::AttentionOp op) {
@@ -135,7 +141,8 @@ llvm::StringMap<KernelOperand> operandsOf(kernel::LinearOp op) {
       {"w", {op.getWeight(), {}}},
       {"out", {{}, op.getOutFeaturesAttr()}},
       {"bias", {op.getBias(), {}}},
-      {"y", {op.getOutput(), {}}}};
+      {"y", {op.getOutput(), {}}},
+      {"scratch", {op.getScratch(), {}}}};
   if (auto quant =
           dyn_cast_or_null<kernel::QuantAttr>(op.getWeightEncodingAttr())) {
     operands["scales"] = {op.getScales(), {}};

@@ -151,7 +151,8 @@ KernelWeight mlir::microscale::getKernelWeight(
   // The kernels take the group size in features (the whole row for 0).
   result.encoding = kernel::QuantAttr::get(
       builder.getContext(), quant.getBits(),
-      quant.getGroupSize(type.getDimSize(1)), quant.getScaleMax());
+      quant.getGroupSize(type.getDimSize(1)), quant.getScaleMax(),
+      quant.getActivations());
   return result;
 }
 

@@ -13,6 +13,7 @@
 
 #include "microscale/Dialect/Kernel/IR/KernelOps.h"
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
+#include "microscale/Quant/Activations.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -26,14 +27,24 @@ using namespace mlir::microscale::llm;
 namespace {
 
 /// y = x @ w^T (+ bias) over the call's rows, for the weight tensor `weight`
-/// (its encoding picks the kernel) whose kernel operands are `storage`.
+/// (its encoding picks the kernel) whose kernel operands are `storage`. A
+/// weight with 8-bit activations gets scratch for as many rows as x holds.
 void createLinear(OpBuilder &builder, Location loc, Value rows, Value x,
                   Value weight, const KernelWeight &storage, Value bias,
                   Value y) {
   auto type = cast<RankedTensorType>(weight.getType());
+  int64_t in = type.getDimSize(1);
+  Value scratch;
+  auto quant = dyn_cast_or_null<kernel::QuantAttr>(storage.encoding);
+  if (quant && quant.hasInt8Activations()) {
+    int64_t maxRows = cast<MemRefType>(x.getType()).getNumElements() / in;
+    scratch = builder.create<memref::AllocOp>(
+        loc, MemRefType::get({quant::activationScratchFloats(maxRows, in)},
+                             builder.getF32Type()));
+  }
   builder.create<kernel::LinearOp>(
       loc, x, storage.storage, storage.scales, storage.zeroPoints, bias, y,
-      rows, builder.getI64IntegerAttr(type.getDimSize(1)),
+      scratch, rows, builder.getI64IntegerAttr(in),
       builder.getI64IntegerAttr(type.getDimSize(0)), storage.encoding);
 }
 

@@ -198,3 +198,43 @@ func.func @quant_half_scales_with_scale_max(%x: memref<32xf32>, %w: memref<64xi8
   kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, scale_max = 1.0 : f32>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>
   return
 }
+
+// -----
+
+func.func @int8_activations_without_scratch(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{8-bit activations need a scratch buffer}}
+  kernel.linear %x, %w scales %s into %y rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @int8_activations_small_scratch(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %scratch: memref<39xf32>, %n: index) {
+  // expected-error @below {{scratch must hold at least 40 f32 values, got 'memref<39xf32>'}}
+  kernel.linear %x, %w scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<39xf32>
+  return
+}
+
+// -----
+
+func.func @int8_activations_group(%x: memref<128xf32>, %w: memref<512xi8>, %s: memref<64xf16>, %y: memref<32xf32>, %scratch: memref<40xf32>, %n: index) {
+  // expected-error @below {{8-bit activations need groups that are a multiple of 32 or the whole row, got 16}}
+  kernel.linear %x, %w scales %s into %y scratch %scratch rows %n {in_features = 64 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 16, activations = i8>} : memref<128xf32>, memref<512xi8>, memref<64xf16> into memref<32xf32>, memref<40xf32>
+  return
+}
+
+// -----
+
+func.func @scratch_without_int8_activations(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %scratch: memref<40xf32>, %n: index) {
+  // expected-error @below {{scratch is for #kernel.quant weights with 8-bit activations}}
+  kernel.linear %x, %w scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
+  return
+}
+
+// -----
+
+func.func @quant_activations_type(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %scratch: memref<40xf32>, %n: index) {
+  // expected-error @below {{#kernel.quant activations must be i8, got 'i16'}}
+  kernel.linear %x, %w scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i16>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
+  return
+}

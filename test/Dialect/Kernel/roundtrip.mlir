@@ -48,3 +48,14 @@ func.func @attention(%q: memref<32xf32>, %kc: memref<128xf32>, %vc: memref<128xf
   kernel.attention %q, %kc, %vc into %out scratch %scratch rows %n position %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64} : memref<32xf32>, memref<128xf32>, memref<128xf32> into memref<32xf32>, memref<64xf32>
   return
 }
+
+// -----
+
+// 8-bit activations: the kernel quantizes the input into `scratch`, 10
+// floats per 32-feature block per row (4 rows of one block here).
+// CHECK-LABEL: func.func @int8_activations
+// CHECK:         kernel.linear %arg0, %arg1 scales %arg2 into %arg3 scratch %arg4 rows %arg5 {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
+func.func @int8_activations(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16xf16>, %y: memref<64xf32>, %scratch: memref<40xf32>, %n: index) {
+  kernel.linear %x, %w scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i8>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
+  return
+}

@@ -449,3 +449,17 @@ func.func @not_on_module() attributes {llm.model = #llm.model<arch = "llama", vo
 // expected-error @+1 {{#llm.model num_kv_heads (4) must not exceed num_heads (2)}}
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 4, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "">} {
 }
+
+// -----
+
+// expected-error @+1 {{#llm.quant activations must be i8, got 'f16'}}
+func.func @quant_activations_type(%w: tensor<4x64xf32, #llm.quant<bits = 4, group = 32, symmetric = true, scale = f16, activations = f16>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{#llm.quant with 8-bit activations needs groups that are a multiple of 32 (or 0, one group per row), got 16}}
+func.func @quant_activations_group(%w: tensor<4x64xf32, #llm.quant<bits = 4, group = 16, symmetric = true, scale = f16, activations = i8>>) {
+  return
+}

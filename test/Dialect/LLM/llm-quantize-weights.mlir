@@ -2,9 +2,11 @@
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=int8" | microscale-opt --split-input-file | FileCheck %s --check-prefix=INT8
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g32_asym" | FileCheck %s --check-prefix=Q4
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g32_asym_log8" | microscale-opt --split-input-file | FileCheck %s --check-prefix=LOG8
+// RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g32_asym_log8_a8" | microscale-opt --split-input-file | FileCheck %s --check-prefix=A8
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 weights=linears" | FileCheck %s --check-prefix=LINEARS
 // RUN: microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 overrides=layers\.0\.down_proj=int8,w.*=float" | FileCheck %s --check-prefix=OVERRIDE
 // RUN: not microscale-opt %s --split-input-file --llm-quantize-weights="format=q9" 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
+// RUN: not microscale-opt %s --split-input-file --llm-quantize-weights="format=q4_g16_a8" 2>&1 | FileCheck %s --check-prefix=BAD-A8
 // RUN: not microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 overrides=up=q4_gx" 2>&1 | FileCheck %s --check-prefix=BAD-OVERRIDE
 // RUN: not microscale-opt %s --split-input-file --llm-quantize-weights="format=q4 overrides=*a=int8" 2>&1 | FileCheck %s --check-prefix=BAD-REGEX
 
@@ -31,6 +33,13 @@
 // LOG8: w.q: "0x{{[0-9A-F]+}}0E9B0000"
 // LOG8: w.scales: "0x{{[0-9A-F]+}}00FF"
 // LOG8: w.zero_points: "0x{{[0-9A-F]+}}0700"
+// 8-bit activations change the encoding, not the storage: the same codes,
+// scales and zero points as LOG8.
+// A8-LABEL: func.func @linear
+// A8: llm.weight "w" : tensor<2x4xf32, #llm.quant<bits = 4, group = 32, symmetric = false, scale = i8, scale_max = 0.13333334 : f32, activations = i8>> = dense_resource<w.q> : tensor<2x2xi8> scales dense_resource<w.scales> : tensor<2x1xi8> zero_points dense_resource<w.zero_points> : tensor<2x1xi8>
+// A8: w.q: "0x{{[0-9A-F]+}}0E9B0000"
+// A8: w.scales: "0x{{[0-9A-F]+}}00FF"
+// A8: w.zero_points: "0x{{[0-9A-F]+}}0700"
 func.func @linear(%x: tensor<?x?x4xf32>) -> tensor<?x?x2xf32> {
   %w = llm.weight "w" : tensor<2x4xf32> = dense<[[1.0, -1.0, 0.5, 0.25], [0.0, 0.0, 0.0, 0.0]]> : tensor<2x4xf32>
   %y = llm.linear %x, %w : (tensor<?x?x4xf32>, tensor<2x4xf32>) -> tensor<?x?x2xf32>
@@ -69,6 +78,7 @@ func.func @linear(%x: tensor<?x?x4xf32>) -> tensor<?x?x2xf32> {
 // OVERRIDE-DAG: llm.weight "wgate" : tensor<40x8xf32> =
 
 // BAD-FORMAT: error: llm-quantize-weights: bad quantization format 'q9': bits must be in [2, 8]
+// BAD-A8: error: llm-quantize-weights: bad quantization format 'q4_g16_a8': 8-bit activations come in blocks of 32 features, so groups must be a multiple of that (or _row)
 // BAD-OVERRIDE: error: llm-quantize-weights: override 'up=q4_gx': bad quantization format 'q4_gx': the group must be a positive number of features
 // BAD-REGEX: error: llm-quantize-weights: override regex '*a': repetition-operator operand invalid
 func.func @model(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {

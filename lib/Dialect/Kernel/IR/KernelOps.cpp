@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Dialect/Kernel/IR/KernelOps.h"
+#include "microscale/Quant/Activations.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -38,8 +39,8 @@ void KernelDialect::initialize() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                int64_t bits, int64_t group,
-                                FloatAttr scaleMax) {
+                                int64_t bits, int64_t group, FloatAttr scaleMax,
+                                Type activations) {
   if (bits < 2 || bits > 8)
     return emitError() << "#kernel.quant bits must be in [2, 8], got " << bits;
   if (group < 1)
@@ -48,6 +49,9 @@ LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       (!scaleMax.getType().isF32() || !(scaleMax.getValueAsDouble() > 0.0)))
     return emitError() << "#kernel.quant scale_max must be a positive f32, got "
                        << scaleMax;
+  if (activations && !activations.isSignlessInteger(8))
+    return emitError() << "#kernel.quant activations must be i8, got "
+                       << activations;
   return success();
 }
 
@@ -143,6 +147,32 @@ static LogicalResult verifyQuantStorage(Operation *op, QuantAttr quant,
   return success();
 }
 
+/// A linear with 8-bit activations needs scratch for `rows` rows of
+/// `inFeatures`; any other linear has none.
+static LogicalResult verifyActivationScratch(LinearOp op, QuantAttr quant,
+                                             int64_t inFeatures, int64_t rows) {
+  bool blocks = quant && quant.hasInt8Activations();
+  Value scratch = op.getScratch();
+  if (!blocks)
+    return scratch ? op.emitOpError("scratch is for #kernel.quant weights with "
+                                    "8-bit activations")
+                   : success();
+  if (quant.getGroup() % microscale::quant::activationBlock() != 0 &&
+      quant.getGroup() != inFeatures)
+    return op.emitOpError() << "8-bit activations need groups that are a "
+                               "multiple of "
+                            << microscale::quant::activationBlock()
+                            << " or the whole row, got " << quant.getGroup();
+  int64_t needed = microscale::quant::activationScratchFloats(rows, inFeatures);
+  if (!scratch)
+    return op.emitOpError("8-bit activations need a scratch buffer");
+  if (!cast<MemRefType>(scratch.getType()).getElementType().isF32() ||
+      elementsOf(scratch) < needed)
+    return op.emitOpError() << "scratch must hold at least " << needed
+                            << " f32 values, got " << scratch.getType();
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   int64_t in = getInFeatures(), out = getOutFeatures();
   if (in <= 0 || out <= 0)
@@ -157,7 +187,10 @@ LogicalResult LinearOp::verify() {
   if (getBias() && elementsOf(getBias()) != out)
     return emitOpError() << "bias holds " << elementsOf(getBias())
                          << " values, expected " << out;
-  if (auto quant = dyn_cast_or_null<QuantAttr>(getWeightEncodingAttr()))
+  auto quant = dyn_cast_or_null<QuantAttr>(getWeightEncodingAttr());
+  if (failed(verifyActivationScratch(*this, quant, in, *inputRows)))
+    return failure();
+  if (quant)
     return verifyQuantStorage(*this, quant, out, in, getWeight(), getScales(),
                               getZeroPoints());
   if (getScales() || getZeroPoints())

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
+#include "microscale/Quant/Activations.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -27,7 +28,8 @@ static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t bits, int64_t group, BoolAttr symmetric,
-                                Type scale, FloatAttr scaleMax) {
+                                Type scale, FloatAttr scaleMax,
+                                Type activations) {
   if (bits < 2 || bits > 8)
     return emitError() << "#llm.quant bits must be in [2, 8], got " << bits;
   if (group < 0)
@@ -51,6 +53,14 @@ LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "#llm.quant scale_max must be a finite, "
                           "non-negative f32, got "
                        << scaleMax;
+  if (activations && !activations.isSignlessInteger(8))
+    return emitError() << "#llm.quant activations must be i8, got "
+                       << activations;
+  if (activations && group % quant::activationBlock() != 0)
+    return emitError() << "#llm.quant with 8-bit activations needs groups "
+                          "that are a multiple of "
+                       << quant::activationBlock()
+                       << " (or 0, one group per row), got " << group;
   return success();
 }
 

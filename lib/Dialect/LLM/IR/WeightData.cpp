@@ -67,6 +67,7 @@ quant::Format llm::getQuantFormat(QuantAttr attr) {
                                   : quant::ScaleType::Log8;
   if (FloatAttr scaleMax = attr.getScaleMax())
     format.scaleMax = static_cast<float>(scaleMax.getValueAsDouble());
+  format.int8Activations = attr.hasInt8Activations();
   return format;
 }
 
@@ -82,8 +83,12 @@ QuantAttr llm::getQuantAttr(MLIRContext *context, const quant::Format &format) {
   FloatAttr scaleMax;
   if (format.scale == quant::ScaleType::Log8)
     scaleMax = builder.getF32FloatAttr(format.scaleMax);
+  Type activations;
+  if (format.int8Activations)
+    activations = builder.getI8Type();
   return QuantAttr::get(context, format.bits, format.group,
-                        builder.getBoolAttr(format.symmetric), scale, scaleMax);
+                        builder.getBoolAttr(format.symmetric), scale, scaleMax,
+                        activations);
 }
 
 /// Dense values of a float width as float32.

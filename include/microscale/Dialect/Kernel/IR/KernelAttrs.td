@@ -29,8 +29,13 @@ def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
       group) * bits / 8)` bytes (`i8`), each row's unsigned zero points
       packed like its codes; without them the codes are signed.
 
+    With `activations = i8` the kernel quantizes its input to 8 bits in
+    blocks of 32 features first (`#llm.quant`'s `activations`), in a scratch
+    buffer the op provides.
+
     `convert-kernel-to-calls` looks up the kernel table's encoding column
-    `quant<bits>` (e.g. `quant4`) first, then the any-width `quant`.
+    `quant<bits>` (e.g. `quant4`) first, then the any-width `quant`; with
+    8-bit activations, `quant<bits>_a8` then `quant_a8`.
 
     ```mlir
     #kernel.quant<bits = 4, group = 32>
@@ -38,10 +43,14 @@ def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
   }];
   let parameters = (ins "int64_t":$bits, "int64_t":$group,
       OptionalParameter<"::mlir::FloatAttr",
-                        "largest scale of logarithmic i8 scales">:$scale_max);
+                        "largest scale of logarithmic i8 scales">:$scale_max,
+      OptionalParameter<"::mlir::Type",
+                        "i8: activations quantized in blocks">:$activations);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
+    /// Whether the kernel quantizes its input to 8-bit blocks.
+    bool hasInt8Activations() const { return static_cast<bool>(getActivations()); }
     /// Bytes of one packed row of `inFeatures` codes.
     int64_t getRowBytes(int64_t inFeatures) const;
     /// Scales (and zero points) per row of `inFeatures`, counting a shorter

@@ -35,7 +35,11 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
     A `#kernel.quant` weight is the packed codes in `weight` plus its
     `scales` and, when asymmetric, its `zero_points` (layouts in
     `#kernel.quant`); the verifier checks all three sizes. The kernel
-    dequantizes as it multiplies.
+    dequantizes as it multiplies. With 8-bit activations
+    (`#kernel.quant<..., activations = i8>`) it also needs `scratch`, at
+    least `MS_ACT_SCRATCH_FLOATS(rows, in_features)` values
+    (`runtime/include/microscale/quant_activations.h`) for the rows of the
+    largest call, where it quantizes the input.
 
     ```mlir
     kernel.linear %x, %w bias %b into %y rows %n
@@ -57,17 +61,19 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
         [MemRead]>:$zero_points,
     Arg<Optional<Kernel_Buffer>, "out_features values", [MemRead]>:$bias,
     Arg<Kernel_Buffer, "rows x out_features values", [MemWrite]>:$output,
+    Arg<Optional<Kernel_Buffer>, "8-bit activation blocks of the input",
+        [MemRead, MemWrite]>:$scratch,
     Index:$rows,
     I64Attr:$in_features,
     I64Attr:$out_features,
     OptionalAttr<AnyAttr>:$weight_encoding);
   let assemblyFormat = [{
     $input `,` $weight (`scales` $scales^)? (`zero_points` $zero_points^)?
-    (`bias` $bias^)? `into` $output `rows` $rows attr-dict
-    `:` type($input) `,` type($weight) ``
+    (`bias` $bias^)? `into` $output (`scratch` $scratch^)? `rows` $rows
+    attr-dict `:` type($input) `,` type($weight) ``
     custom<OptionalBufferTypes>(ref($scales), ref($zero_points), ref($bias),
                                 type($scales), type($zero_points), type($bias))
-    `into` type($output)
+    `into` type($output) (`,` type($scratch)^)?
   }];
   let hasVerifier = 1;
 }

@@ -105,6 +105,13 @@ def LLM_QuantAttr : AttrDef<LLM_Dialect, "Quant"> {
       computes it), a quarter of a half float's bits within 1.1 %.
     - `scale_max` (with `scale = i8` only): the scale of code 0, the
       matrix's largest (an `f32`).
+    - `activations` (optional, `i8`): the products of this weight take
+      activations quantized to 8 bits in blocks of 32 features (one float
+      scale per block, ties to even:
+      `runtime/include/microscale/quant_activations.h`), so kernels compute
+      each block as an integer dot product; absent, activations stay float.
+      Needs `group` 0 or a multiple of 32. An embedding lookup has no
+      activations and ignores it. Formats ending in `_a8` set it.
 
     Storage in `llm.weight` (checked by its verifier):
     - `value`: `tensor<out x ceil(in * bits / 8) x i8>`. Each row is its own
@@ -123,12 +130,16 @@ def LLM_QuantAttr : AttrDef<LLM_Dialect, "Quant"> {
     "::mlir::BoolAttr":$symmetric,
     "::mlir::Type":$scale,
     OptionalParameter<"::mlir::FloatAttr",
-                      "largest scale (logarithmic i8 scales only)">:$scale_max
+                      "largest scale (logarithmic i8 scales only)">:$scale_max,
+    OptionalParameter<"::mlir::Type",
+                      "i8: activations quantized in blocks">:$activations
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     bool isSymmetric() const { return getSymmetric().getValue(); }
+    /// Whether products take 8-bit activation blocks.
+    bool hasInt8Activations() const { return static_cast<bool>(getActivations()); }
     /// Input features per group for rows of `inFeatures` features.
     int64_t getGroupSize(int64_t inFeatures) const;
     /// Groups per row, counting a shorter tail group.
