@@ -23,7 +23,7 @@ the temporary folder).
       [--settings 'q4 awq=--quantize q4_g32_asym --quantize-method awq
                    --calibration {calibration}' ...]
   build/venv/bin/python utils/bench_quant.py --speed [--runs 5]
-      [--threads 1,2]
+      [--threads 1,2] [--speed-settings int8,int8_a8]
 
 --speed needs ONNX Runtime's quantization tools, which import onnx >= 1.13,
 onnx_ir and ml_dtypes besides numpy (Debian 12's python3-onnx is 1.12):
@@ -269,25 +269,41 @@ def make_ort_models(commands, onnx, tmp):
     return {"float32": onnx, "int8": int8, "q4_g32_sym": q4}
 
 
-SPEED_FLAGS = {"float32": [],
-               "int8": ["--quantize", "int8", "--quantize-weights", "all"],
-               "q4_g32_sym": ["--quantize", "q4_g32_sym", "--quantize-weights",
-                              "all"]}
+# (our setting, the ONNX Runtime model it is compared with, compile flags).
+# `_a8` settings quantize activations to 8 bits as ONNX Runtime's int8 and
+# accuracy_level=4 kernels do; the others keep them float.
+SPEED_SETTINGS = [
+    ("float32", "float32", []),
+    ("int8", "int8", ["--quantize", "int8", "--quantize-weights", "all"]),
+    ("int8_a8", "int8", ["--quantize", "int8_a8", "--quantize-weights",
+                         "all"]),
+    ("q4_g32_sym", "q4_g32_sym", ["--quantize", "q4_g32_sym",
+                                  "--quantize-weights", "all"]),
+    ("q4_g32_sym_a8", "q4_g32_sym", ["--quantize", "q4_g32_sym_a8",
+                                     "--quantize-weights", "all"]),
+    ("q4_g32_asym_log8_a8", "q4_g32_sym", ["--quantize",
+                                           "q4_g32_asym_log8_a8",
+                                           "--quantize-weights", "all"]),
+]
 
 
-def our_programs(commands, microscale, onnx, tmp):
-    """Our programs per kind: {kind: (path, weight bytes from `info`)}."""
+def our_programs(commands, microscale, onnx, tmp, names):
+    """Our programs per setting: {name: (path, weight bytes from `info`,
+    ONNX Runtime kind)}."""
     programs = {}
-    for kind, flags in SPEED_FLAGS.items():
-        program = os.path.join(tmp, kind)
+    for name, kind, flags in SPEED_SETTINGS:
+        if names and name not in names:
+            continue
+        program = os.path.join(tmp, name)
         compiled = compile_program(
             commands, microscale, onnx,
             ["--max-context", "256", "--tokenizer", TOKENIZER_32K] + flags,
             program)
         if not isinstance(compiled, int):
-            sys.exit(f"bench_quant: compiling {kind} failed: {compiled}")
+            sys.exit(f"bench_quant: compiling {name} failed: {compiled}")
         info = commands.run([program, "info", "--json"], check=True)
-        programs[kind] = (program, json.loads(info.stdout)["weight_bytes"])
+        programs[name] = (program, json.loads(info.stdout)["weight_bytes"],
+                          kind)
     return programs
 
 
@@ -308,28 +324,29 @@ def alternate(commands, programs, ort_models, threads, args):
     runners = {kind: ort_runner(path, threads, args.prompt_tokens,
                                 args.gen_tokens)
                for kind, path in ort_models.items()}
-    times = {kind: ([], []) for kind in programs}
+    times = {name: ([], []) for name in programs}
     for run in range(args.runs + 1):
-        for kind, (program, _) in programs.items():
+        for name, (program, _, kind) in programs.items():
             ours = our_run(commands, program, threads, args)
             theirs = runners[kind]()
             if run:
-                times[kind][0].append(ours)
-                times[kind][1].append(theirs)
-    return {kind: ([statistics.median(x) for x in zip(*ours)],
+                times[name][0].append(ours)
+                times[name][1].append(theirs)
+    return {name: ([statistics.median(x) for x in zip(*ours)],
                    [statistics.median(x) for x in zip(*theirs)])
-            for kind, (ours, theirs) in times.items()}
+            for name, (ours, theirs) in times.items()}
 
 
 def speed_rows(results, programs, ort_models, threads):
     ort_float = os.path.getsize(ort_models["float32"])
     our_float = programs["float32"][1]
     rows = []
-    for kind, (ours, theirs) in results.items():
+    for name, (ours, theirs) in results.items():
+        kind = programs[name][2]
         ort_bytes = os.path.getsize(ort_models[kind])
-        ours_bytes = programs[kind][1]
+        ours_bytes = programs[name][1]
         rows.append(
-            f"| {kind} | {threads} | {ours[0]:.0f} | {theirs[0]:.0f} | "
+            f"| {name} | {kind} | {threads} | {ours[0]:.0f} | {theirs[0]:.0f} | "
             f"{ours[0] / theirs[0]:.2f}x | "
             f"{ours[0] / results['float32'][0][0]:.2f}x | {ours[1]:.0f} | "
             f"{theirs[1]:.0f} | {ours[1] / theirs[1]:.2f}x | "
@@ -349,7 +366,9 @@ def speed(args):
         sys.exit(1)
     with tempfile.TemporaryDirectory(prefix="bench_quant-") as tmp:
         commands = Commands(tmp)
-        programs = our_programs(commands, args.microscale, LLAMA15M, tmp)
+        programs = our_programs(commands, args.microscale, LLAMA15M, tmp,
+                                ["float32"] + args.speed_settings
+                                if args.speed_settings else None)
         ort_models = make_ort_models(commands, LLAMA15M, tmp)
         rows = []
         for threads in args.threads:
@@ -360,11 +379,12 @@ def speed(args):
 
 
 def print_speed(rows, args, version):
-    print("| weights | threads | prefill tok/s | ORT prefill tok/s | "
+    print("| weights | ORT weights | threads | prefill tok/s | "
+          "ORT prefill tok/s | "
           "prefill vs ORT | prefill vs our float32 | decode tok/s | "
           "ORT decode tok/s | decode vs ORT | peak RSS MB | weight bytes | "
           "% of float32 | ORT .onnx bytes | ORT % of float32 |")
-    print("|" + " --- |" * 14)
+    print("|" + " --- |" * 15)
     print("\n".join(rows))
     print(f"\nsynthetic-llama-15M, prompt {args.prompt_tokens} + "
           f"{args.gen_tokens} generated tokens, median of {args.runs} runs, "
@@ -392,6 +412,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=1,
                         help="perplexity runs at once (the machine is shared)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--speed-settings", default=None,
+                        type=lambda s: s.split(","),
+                        help="--speed: comma-separated names of "
+                        "SPEED_SETTINGS to time besides float32 (default: "
+                        "all)")
     parser.add_argument("--threads", default=[1], type=lambda s: [
         int(t) for t in s.split(",")])
     parser.add_argument("--prompt-tokens", type=int, default=128)

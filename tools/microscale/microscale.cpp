@@ -165,7 +165,8 @@ cl::OptionCategory compressionCategory("Compression");
 cl::opt<std::string> quantizeFormat(
     "quantize",
     cl::desc("Quantize weights: int8, q4 (4-bit, groups of 32) or "
-             "q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32]"),
+             "q<bits>[_g<group>|_row][_sym|_asym][_f16|_bf16|_f32|_log8]; "
+             "_a8 at the end: 8-bit activations (faster, not exact)"),
     cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
     cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
 cl::opt<std::string> quantizeWeights(
