@@ -30,7 +30,11 @@ const ms_kernel_isa ms_kernel_isas[] = {
       [6] = ms_linear_quant_q_avx512f,
       [7] = ms_linear_quant_q_avx512f,
       [8] = ms_linear_quant_q8_avx512f},
-     16},
+     16,
+     /* The AVX2 kernels: 512-bit byte products need AVX-512BW. */
+     {[4] = {ms_linear_quant_a8_q4_avx2, 1},
+      [8] = {ms_linear_quant_a8_q8_avx2, 0}},
+     ms_quantize_activations_avx2},
     {"avx2+fma",
      ms_x86_64_has_avx2_fma,
      ms_linear_channel_avx2_fma,
@@ -41,9 +45,12 @@ const ms_kernel_isa ms_kernel_isas[] = {
       [6] = ms_linear_quant_q_avx2_fma,
       [7] = ms_linear_quant_q_avx2_fma,
       [8] = ms_linear_quant_q8_avx2_fma},
-     8},
+     8,
+     {[4] = {ms_linear_quant_a8_q4_avx2, 1},
+      [8] = {ms_linear_quant_a8_q8_avx2, 0}},
+     ms_quantize_activations_avx2},
 #endif
-    {"portable", 0, ms_linear_channel_portable, {0}, 1},
+    {"portable", 0, ms_linear_channel_portable, {0}, 1, {{0}}, 0},
 };
 const int ms_kernel_isa_count =
     (int)(sizeof ms_kernel_isas / sizeof ms_kernel_isas[0]);

@@ -46,6 +46,28 @@ typedef struct ms_quant_matrix {
   int bits;
 } ms_quant_matrix;
 
+/* The matrix of a kernel's arguments. `group` is `in` for one group per
+ * row; 0 or more than `in` means the same. */
+static inline ms_quant_matrix
+ms_quant_matrix_of(const uint8_t *w, const uint8_t *scales, float scale_max,
+                   const uint8_t *zero_points, int64_t bits, int64_t group,
+                   int64_t in) {
+  if (group <= 0 || group > in)
+    group = in;
+  int64_t groups = group > 0 ? (in + group - 1) / group : 0;
+  ms_quant_matrix m = {w,
+                       scales,
+                       scale_max,
+                       zero_points,
+                       in,
+                       group,
+                       groups,
+                       (in * bits + 7) / 8,
+                       (groups * bits + 7) / 8,
+                       (int)bits};
+  return m;
+}
+
 /* The unsigned `bits`-wide field `index` of a packed row, least
  * significant bits first, as lib/Quant's loadCode reads it. */
 static inline uint32_t ms_load_field(const uint8_t *row, int bits,
@@ -80,6 +102,45 @@ typedef void (*ms_linear_quant_fn)(const float *x, int64_t rows,
                                    int64_t end, const float *bias, float *y,
                                    int64_t y_stride);
 
+/* Rows of activations quantized in blocks of MS_ACT_BLOCK features
+ * (microscale/quant_activations.h), as the `_a8` kernels read them: for
+ * row r and block b, the block's scale d at scales[r * blocks + b], the sum
+ * of its codes at sums[r * blocks + b], and its codes at codes[(r * blocks
+ * + b) * MS_ACT_BLOCK ..], the last block padded with zero codes, so that a
+ * whole block can always be loaded. Codes are in feature order, or in
+ * nibble order when `nibble_order` is set: each block's even features,
+ * then its odd ones, the order of 4-bit weight codes split into their low
+ * and high nibbles. */
+typedef struct ms_quant_activations {
+  float *scales;
+  int32_t *sums;
+  int8_t *codes;
+  int64_t blocks;
+} ms_quant_activations;
+
+/* Quantizes `rows` rows of `in` features of x into `a`, whose pointers
+ * and `blocks` the caller has set, codes in nibble order when asked. Every
+ * implementation gives ms_quantize_activation_block's codes and scales,
+ * bit for bit. */
+typedef void (*ms_quantize_activations_fn)(const float *x, int64_t rows,
+                                           int64_t in, int nibble_order,
+                                           const ms_quant_activations *a);
+
+/* Output channels [begin, end) of a quantized linear layer with 8-bit
+ * activations (kernels.def's ms_linear_q*_a8_f32) for `rows` rows of `a`,
+ * stored as ms_linear_quant_fn stores them. */
+typedef void (*ms_linear_quant_a8_fn)(const ms_quant_activations *a,
+                                      int64_t rows, const ms_quant_matrix *m,
+                                      int64_t begin, int64_t end,
+                                      const float *bias, float *y,
+                                      int64_t y_stride);
+
+/* An `_a8` kernel and the order of activation codes it reads. */
+typedef struct ms_linear_quant_a8_kernel {
+  ms_linear_quant_a8_fn run;
+  int nibble_order;
+} ms_linear_quant_a8_kernel;
+
 typedef struct ms_kernel_isa {
   const char *name;
   /* Whether this CPU (and its OS) can run the kernels; NULL: always. */
@@ -91,6 +152,12 @@ typedef struct ms_kernel_isa {
    * single group per row. */
   ms_linear_quant_fn linear_quant[9];
   int64_t quant_block;
+  /* The same with 8-bit activations; `run` NULL where the ISA has none.
+   * They need groups that start on activation blocks (group %
+   * MS_ACT_BLOCK == 0, or a single group per row). */
+  ms_linear_quant_a8_kernel linear_quant_a8[9];
+  /* The ISA's activation quantizer; NULL: the portable one. */
+  ms_quantize_activations_fn quantize_activations;
 } ms_kernel_isa;
 
 /* The ISAs built into this runtime, widest first; the portable one last. */
@@ -132,6 +199,20 @@ void ms_linear_quant_portable(const float *x, int64_t rows,
                               const ms_quant_matrix *m, int64_t begin,
                               int64_t end, const float *bias, float *y,
                               int64_t y_stride);
+
+/* The portable `_a8` linear: any width, any group (a group that does not
+ * start on an activation block splits the block's integer sum), codes in
+ * feature order. */
+void ms_linear_quant_a8_portable(const ms_quant_activations *a, int64_t rows,
+                                 const ms_quant_matrix *m, int64_t begin,
+                                 int64_t end, const float *bias, float *y,
+                                 int64_t y_stride);
+
+/* The portable activation quantizer: ms_quantize_activation_block per
+ * block. */
+void ms_quantize_activations_portable(const float *x, int64_t rows, int64_t in,
+                                      int nibble_order,
+                                      const ms_quant_activations *a);
 
 /* IEEE half float to float, exactly (subnormals, infinities and NaNs
  * included), without a hardware instruction. */
@@ -185,6 +266,17 @@ void ms_linear_quant_q4_avx2_fma(const float *x, int64_t rows,
                                  const ms_quant_matrix *m, int64_t begin,
                                  int64_t end, const float *bias, float *y,
                                  int64_t y_stride);
+void ms_linear_quant_a8_q8_avx2(const ms_quant_activations *a, int64_t rows,
+                                const ms_quant_matrix *m, int64_t begin,
+                                int64_t end, const float *bias, float *y,
+                                int64_t y_stride);
+void ms_linear_quant_a8_q4_avx2(const ms_quant_activations *a, int64_t rows,
+                                const ms_quant_matrix *m, int64_t begin,
+                                int64_t end, const float *bias, float *y,
+                                int64_t y_stride);
+void ms_quantize_activations_avx2(const float *x, int64_t rows, int64_t in,
+                                  int nibble_order,
+                                  const ms_quant_activations *a);
 void ms_linear_quant_q_avx512f(const float *x, int64_t rows,
                                const ms_quant_matrix *m, int64_t begin,
                                int64_t end, const float *bias, float *y,
