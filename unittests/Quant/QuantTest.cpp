@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Quant/Quant.h"
+#include "microscale/Quant/Activations.h"
 
 #include "../Runtime/RandomVector.h"
 
@@ -169,11 +170,59 @@ TEST(QuantTest, FormatNamesParse) {
   ASSERT_TRUE(bool(log8));
   EXPECT_EQ(log8->scale, ScaleType::Log8);
   EXPECT_EQ(log8->str(), "q4_g32_asym_log8");
-  for (const char *bad :
-       {"q9", "q1", "int4", "q4_g0", "q4_gx", "q4_sideways"}) {
+  auto int8a8 = parseFormat("int8_a8");
+  ASSERT_TRUE(bool(int8a8));
+  EXPECT_TRUE(int8a8->int8Activations);
+  EXPECT_EQ(int8a8->str(), "q8_row_sym_f16_a8");
+  auto q4a8 = parseFormat("q4_g64_asym_log8_a8");
+  ASSERT_TRUE(bool(q4a8));
+  EXPECT_EQ(q4a8->str(), "q4_g64_asym_log8_a8");
+  EXPECT_FALSE(parseFormat("q4_g32")->int8Activations);
+  for (const char *bad : {"q9", "q1", "int4", "q4_g0", "q4_gx", "q4_sideways",
+                          "q4_g16_a8", "q4_g48_a8", "q4_a8_sym"}) {
     auto format = parseFormat(bad);
     EXPECT_FALSE(bool(format)) << bad;
     llvm::consumeError(format.takeError());
   }
+}
+TEST(QuantTest, ActivationBlocksRoundTiesToEvenWithinHalfAStep) {
+  // One block whose largest magnitude is 127 makes the scale exactly 1:
+  // x * 127 / 127 is x, so halves are ties and go to the even code.
+  std::vector<float> x(70, 0.0f);
+  x[0] = 127.0f;
+  x[1] = 2.5f;  // -> 2
+  x[2] = 3.5f;  // -> 4
+  x[3] = -2.5f; // -> -2
+  x[4] = -0.5f; // -> 0
+  x[5] = 0.75f; // -> 1
+  // The second block (32..63) is zeros; the third, a tail of 6 features,
+  // has its own scale.
+  for (int i = 64; i < 70; ++i)
+    x[i] = 0.01f * static_cast<float>(i - 66);
+  std::vector<float> blocks = x;
+  fakeQuantizeActivations(blocks, 1, 70);
+  EXPECT_EQ(activationBlock(), 32);
+  EXPECT_EQ(blocks[0], 127.0f);
+  EXPECT_EQ(blocks[1], 2.0f);
+  EXPECT_EQ(blocks[2], 4.0f);
+  EXPECT_EQ(blocks[3], -2.0f);
+  EXPECT_EQ(blocks[4], 0.0f);
+  EXPECT_EQ(blocks[5], 1.0f);
+  for (int i = 32; i < 64; ++i)
+    EXPECT_EQ(blocks[i], 0.0f) << i;
+  // The tail's largest magnitude (0.04 at 70 - 1 - 66 = 3) comes back as
+  // itself up to float rounding; the rest stay within half a step.
+  float step = 0.04f / 127.0f;
+  for (int i = 64; i < 70; ++i)
+    EXPECT_LE(std::fabs(blocks[i] - x[i]), 0.5f * step * 1.0001f) << i;
+  // Rows are independent: two rows quantize as each alone.
+  std::vector<float> twoRows(x);
+  twoRows.insert(twoRows.end(), x.begin(), x.end());
+  fakeQuantizeActivations(twoRows, 2, 70);
+  for (int i = 0; i < 70; ++i) {
+    EXPECT_EQ(twoRows[i], blocks[i]);
+    EXPECT_EQ(twoRows[70 + i], blocks[i]);
+  }
+  EXPECT_EQ(activationScratchFloats(2, 70), 2 * 10 * 3);
 }
 } // namespace
