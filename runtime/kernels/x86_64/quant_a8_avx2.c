@@ -336,12 +336,12 @@ INLINE block_params load_block_params_any(const ms_quant_matrix *m, int64_t o,
   return p;
 }
 
-/* The logarithmic scales of groups g .. g + 7 of channel o, as
+/* The logarithmic scales at m->scales[first .. first + 8), as
  * ms_log8_scale computes them: the fraction divided by a power of two is
  * exact, so multiplying by the power's inverse is too. */
-INLINE __m256 log8_scales(const ms_quant_matrix *m, int64_t o, int64_t g) {
+INLINE __m256 log8_scales(const ms_quant_matrix *m, int64_t first) {
   __m256i codes = _mm256_cvtepu8_epi32(
-      _mm_loadl_epi64((const __m128i *)(m->scales + o * m->groups + g)));
+      _mm_loadl_epi64((const __m128i *)(m->scales + first)));
   __m256 fractions = _mm256_i32gather_ps(
       ms_log8_fraction,
       _mm256_and_si256(codes, _mm256_set1_epi32(MS_LOG8_STEPS - 1)), 4);
@@ -407,11 +407,11 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
     return p;
   }
   if (group_blocks == 1 && n == CHUNK) { /* a group per block */
+    int64_t first = o * m->groups + start.group;
     p.scales = m->scale_max > 0.0f
-                   ? log8_scales(m, o, start.group)
+                   ? log8_scales(m, first)
                    : _mm256_cvtph_ps(_mm_loadu_si128(
-                         (const __m128i *)(m->scales +
-                                           2 * (o * m->groups + start.group))));
+                         (const __m128i *)(m->scales + 2 * first)));
     if (symmetric) {
       p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
       return p;
@@ -419,6 +419,36 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
     if (bits != ANY_WIDTH &&
         zero_point_offsets(m, o, start.group, bits, &p.offsets))
       return p;
+  }
+  /* Groups of a power of two blocks (32, 64, 128, ...): the scales of
+   * eight groups from the chunk's first one, or the eight that end the
+   * row, or the rows before it, when fewer groups are left; then each
+   * block's group's. Lanes past n get some group's finite scale, which
+   * the tile multiplies by zero. */
+  int symmetric_or_whole =
+      symmetric || (group_blocks == 1 && n == CHUNK && bits != ANY_WIDTH);
+  if ((group_blocks & (group_blocks - 1)) == 0 && symmetric_or_whole) {
+    int64_t base = o * m->groups + start.group;
+    int64_t row_end = (o + 1) * m->groups;
+    int64_t first = base + CHUNK <= row_end ? base : row_end - CHUNK;
+    if (first >= 0) {
+      __m256 scales = m->scale_max > 0.0f
+                          ? log8_scales(m, first)
+                          : _mm256_cvtph_ps(_mm_loadu_si128(
+                                (const __m128i *)(m->scales + 2 * first)));
+      __m256i lanes = _mm256_srlv_epi32(
+          _mm256_add_epi32(_mm256_set1_epi32((int)start.block_in_group),
+                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+          _mm256_set1_epi32(__builtin_ctzll((unsigned long long)group_blocks)));
+      lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)(base - first)));
+      p.scales = _mm256_permutevar8x32_ps(scales, lanes);
+      if (symmetric) {
+        p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
+        return p;
+      }
+      if (zero_point_offsets(m, o, start.group, bits, &p.offsets))
+        return p;
+    }
   }
   return load_block_params_any(m, o, start, n, group_blocks, bits, symmetric);
 }
