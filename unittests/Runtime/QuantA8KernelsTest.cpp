@@ -141,7 +141,7 @@ quant::Format makeFormat(int bits, int64_t group, bool symmetric,
 
 TEST(QuantA8Kernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
   // Inputs with a tail block and a tail group (172 = 5 x 32 + 12, 33) and
-  // without (288), outputs around the four-channel tiles, rows around the
+  // without (288), outputs around the eight-channel tiles, rows around the
   // four-token tiles. Groups of 48 do not start on blocks (the ABI rules
   // them out; the kernels fall back to the portable one and stay right).
   const int64_t shapes[][2] = {{172, 7}, {33, 5}, {288, 9}};

@@ -24,7 +24,7 @@
  * times the weight group's) by a fused multiply-add; the offset terms,
  * eight blocks per vector, into a second accumulator. A fixed tree adds
  * the lanes of each at the end. Tiles only interleave that sequence for
- * several channels (decode: four channels sharing each row of activation
+ * several channels (decode: eight channels sharing each row of activation
  * codes) or several tokens (prefill: each decoded block reused by four
  * rows), so results do not depend on the tile, the token count or the
  * thread count. The AVX-512 entry of ms_kernel_isas reuses these kernels
@@ -47,7 +47,7 @@
 enum {
   BLOCK = MS_ACT_BLOCK,
   /* Channels of a decode tile; channels and tokens of a prefill tile. */
-  DECODE_CHANNELS = 4,
+  DECODE_CHANNELS = 8,
   PREFILL_CHANNELS = 2,
   PREFILL_ROWS = 4,
   /* Blocks whose scales a tile combines at once (one vector). */
@@ -591,9 +591,10 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
     }
 }
 
-/* Channels [begin, end) in slices of four, whose weights stay in cache
+/* Channels [begin, end) in slices of eight, whose weights stay in cache
  * while every row uses them: rows four at a time, two channels per tile,
- * then the rest one at a time, four channels per tile. */
+ * then the rest one at a time, eight channels per tile (which share each
+ * load of activation codes and the per-chunk work on their scales). */
 INLINE void linear(const ms_quant_activations *a, int64_t rows,
                    const ms_quant_matrix *m, int64_t begin, int64_t end,
                    const float *bias, float *y, int64_t y_stride,
