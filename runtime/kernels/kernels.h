@@ -270,6 +270,10 @@ void ms_linear_quant_a8_q8_avx2(const ms_quant_activations *a, int64_t rows,
                                 const ms_quant_matrix *m, int64_t begin,
                                 int64_t end, const float *bias, float *y,
                                 int64_t y_stride);
+void ms_linear_quant_a8_q_avx2(const ms_quant_activations *a, int64_t rows,
+                               const ms_quant_matrix *m, int64_t begin,
+                               int64_t end, const float *bias, float *y,
+                               int64_t y_stride);
 void ms_linear_quant_a8_q4_avx2(const ms_quant_activations *a, int64_t rows,
                                 const ms_quant_matrix *m, int64_t begin,
                                 int64_t end, const float *bias, float *y,

@@ -24,7 +24,7 @@
  * times the weight group's) by a fused multiply-add; the offset terms,
  * eight blocks per vector, into a second accumulator. A fixed tree adds
  * the lanes of each at the end. Tiles only interleave that sequence for
- * several channels (decode: four channels sharing each row of activation
+ * several channels (decode: eight channels sharing each row of activation
  * codes) or several tokens (prefill: each decoded block reused by four
  * rows), so results do not depend on the tile, the token count or the
  * thread count. The AVX-512 entry of ms_kernel_isas reuses these kernels
@@ -47,7 +47,7 @@
 enum {
   BLOCK = MS_ACT_BLOCK,
   /* Channels of a decode tile; channels and tokens of a prefill tile. */
-  DECODE_CHANNELS = 4,
+  DECODE_CHANNELS = 8,
   PREFILL_CHANNELS = 2,
   PREFILL_ROWS = 4,
   /* Blocks whose scales a tile combines at once (one vector). */
@@ -147,17 +147,81 @@ TARGET void ms_quantize_activations_avx2(const float *x, int64_t rows,
 
 /*===---------------------------- products --------------------------------===*/
 
-/* A block of one channel's weight codes, ready for maddubs: `magnitudes`
- * are unsigned bytes; for 8-bit codes, `signs` are the signed codes whose
- * signs move onto the activations. */
+/* The kernel for any width in [2, 7] (ms_linear_q_a8_f32), which reads
+ * the width from the matrix. */
+#define ANY_WIDTH 0
+
+/* How ANY_WIDTH finds each of eight codes in their `width` bytes: a code
+ * that ends within the first 32 bits is shifted out of the word at byte 0,
+ * the others out of the word that ends where the eight codes end (byte
+ * width - 4). Neither word reaches past the codes once width >= 4. */
+typedef struct {
+  __m256i shift, from_high, field_mask, sign;
+  int64_t high_offset, width;
+} any_width_layout;
+
+INLINE any_width_layout any_width(int width) {
+  any_width_layout layout;
+  layout.width = width;
+  layout.high_offset = width > 4 ? width - 4 : 0;
+  int32_t shift[8], from_high[8];
+  for (int k = 0; k < 8; ++k) {
+    int32_t start = k * width;
+    int high = start + width > 32;
+    shift[k] = high ? start - 8 * (int32_t)layout.high_offset : start;
+    from_high[k] = high ? -1 : 0;
+  }
+  layout.shift = _mm256_loadu_si256((const __m256i *)shift);
+  layout.from_high = _mm256_loadu_si256((const __m256i *)from_high);
+  layout.field_mask = _mm256_set1_epi32((1 << width) - 1);
+  layout.sign = _mm256_set1_epi8((char)(1 << (width - 1)));
+  return layout;
+}
+
+/* The 32 unsigned fields of a block of ANY_WIDTH codes as bytes, in
+ * feature order. */
+INLINE __m256i any_width_fields(const uint8_t *p,
+                                const any_width_layout *layout) {
+  __m256i fields[4];
+  for (int j = 0; j < 4; ++j) {
+    const uint8_t *eight = p + j * layout->width;
+    uint32_t low, high;
+    __builtin_memcpy(&low, eight, sizeof low);
+    __builtin_memcpy(&high, eight + layout->high_offset, sizeof high);
+    __m256i words =
+        _mm256_blendv_epi8(_mm256_set1_epi32((int)low),
+                           _mm256_set1_epi32((int)high), layout->from_high);
+    fields[j] = _mm256_and_si256(_mm256_srlv_epi32(words, layout->shift),
+                                 layout->field_mask);
+  }
+  /* Fields below 128: the saturating packs are exact. */
+  __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(fields[0], fields[1]),
+                                     _mm256_packs_epi32(fields[2], fields[3]));
+  return _mm256_permutevar8x32_epi32(bytes,
+                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* A block of one channel's weight codes, ready for maddubs: 4-bit and
+ * ANY_WIDTH codes as unsigned bytes u; 8-bit asymmetric ones as |u - 128| and u
+ * - 128, whose signs move onto the activations; 8-bit symmetric ones as they
+ * are, the signed operand (the activations' signs move onto them, and
+ * |q| is shared by every channel). */
 typedef struct {
   __m256i magnitudes, signs;
 } weight_block;
 
 INLINE weight_block decode_block(const uint8_t *p, const int bits,
-                                 const int symmetric) {
+                                 const int symmetric,
+                                 const any_width_layout *layout) {
   weight_block w;
-  if (bits == 4) {
+  if (bits == ANY_WIDTH) {
+    w.magnitudes = any_width_fields(p, layout);
+    /* Symmetric codes are two's complement fields; flipping their sign
+     * bit gives u = code + 2^(width - 1). */
+    if (symmetric)
+      w.magnitudes = _mm256_xor_si256(w.magnitudes, layout->sign);
+    w.signs = w.magnitudes;
+  } else if (bits == 4) {
     /* 16 bytes in both halves; the high half shifted by a nibble. */
     __m256i both =
         _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
@@ -168,30 +232,40 @@ INLINE weight_block decode_block(const uint8_t *p, const int bits,
     if (symmetric)
       w.magnitudes = _mm256_xor_si256(w.magnitudes, _mm256_set1_epi8(8));
     w.signs = w.magnitudes;
+  } else if (symmetric) {
+    w.signs = _mm256_loadu_si256((const __m256i *)p);
+    w.magnitudes = w.signs;
   } else {
-    __m256i bytes = _mm256_loadu_si256((const __m256i *)p);
-    /* Unsigned codes u become u - 128; the offset term adds the 128
-     * back. */
-    if (!symmetric)
-      bytes = _mm256_xor_si256(bytes, _mm256_set1_epi8((char)0x80));
+    /* Unsigned codes u become u - 128 (-128 included, which has no
+     * negation in a byte: hence its magnitude as the unsigned operand);
+     * the offset term adds the 128 back. */
+    __m256i bytes = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p),
+                                     _mm256_set1_epi8((char)0x80));
     w.magnitudes = _mm256_abs_epi8(bytes);
     w.signs = bytes;
   }
   return w;
 }
 
-/* Eight 32-bit partial sums of a block's u * q, exact. */
-INLINE __m256i block_dot(weight_block w, __m256i q, const int bits) {
-  __m256i products =
-      bits == 4
-          ? _mm256_maddubs_epi16(w.magnitudes, q)
-          : _mm256_maddubs_epi16(w.magnitudes, _mm256_sign_epi8(q, w.signs));
+/* Eight 32-bit partial sums of a block's u * q, exact; `magnitudes` is |q|
+ * (8-bit symmetric codes only). Symmetric 8-bit codes are within
+ * [-127, 127], so moving q's signs onto them never negates -128. */
+INLINE __m256i block_dot(weight_block w, __m256i q, __m256i magnitudes,
+                         const int bits, const int symmetric) {
+  __m256i products;
+  if (bits != 8)
+    products = _mm256_maddubs_epi16(w.magnitudes, q);
+  else if (symmetric)
+    products = _mm256_maddubs_epi16(magnitudes, _mm256_sign_epi8(w.signs, q));
+  else
+    products = _mm256_maddubs_epi16(w.magnitudes, _mm256_sign_epi8(q, w.signs));
   return _mm256_madd_epi16(products, _mm256_set1_epi16(1));
 }
 
-/* Whether the products need an offset term: the zero point, or the 8 that
- * made symmetric 4-bit codes unsigned. */
-#define HAS_OFFSET(bits, symmetric) ((bits) == 4 || !(symmetric))
+/* Whether the products need an offset term: the zero point, or the
+ * 2^(width - 1) that made symmetric codes of other widths than 8
+ * unsigned. */
+#define HAS_OFFSET(bits, symmetric) ((bits) != 8 || !(symmetric))
 
 /* The scale of group g of channel o. */
 INLINE float group_scale(const ms_quant_matrix *m, int64_t o, int64_t g) {
@@ -205,13 +279,18 @@ INLINE float group_scale(const ms_quant_matrix *m, int64_t o, int64_t g) {
 
 /* The coefficient of sum(q) that group g of channel o adds to its blocks'
  * products. */
+INLINE float symmetric_offset(const ms_quant_matrix *m, int bits) {
+  /* u = code + 2^(width - 1), except for 8-bit codes. */
+  return bits == 8 ? 0.0f : (float)-(1 << (m->bits - 1));
+}
+
 INLINE float group_offset(const ms_quant_matrix *m, int64_t o, int64_t g,
                           int bits, int symmetric) {
-  if (symmetric) /* u = code + 8 (4 bits), or no offset */
-    return bits == 4 ? -8.0f : 0.0f;
+  if (symmetric)
+    return symmetric_offset(m, bits);
   int32_t zero_point = ms_quant_zero_point(m, o, g);
   /* 8 bits: u - 128 = code - 128. */
-  return (float)(bits == 4 ? -zero_point : 128 - zero_point);
+  return (float)(bits == 8 ? 128 - zero_point : -zero_point);
 }
 
 /* Where a tile's chunk of blocks starts: its first block's group, and
@@ -257,12 +336,12 @@ INLINE block_params load_block_params_any(const ms_quant_matrix *m, int64_t o,
   return p;
 }
 
-/* The logarithmic scales of groups g .. g + 7 of channel o, as
+/* The logarithmic scales at m->scales[first .. first + 8), as
  * ms_log8_scale computes them: the fraction divided by a power of two is
  * exact, so multiplying by the power's inverse is too. */
-INLINE __m256 log8_scales(const ms_quant_matrix *m, int64_t o, int64_t g) {
+INLINE __m256 log8_scales(const ms_quant_matrix *m, int64_t first) {
   __m256i codes = _mm256_cvtepu8_epi32(
-      _mm_loadl_epi64((const __m128i *)(m->scales + o * m->groups + g)));
+      _mm_loadl_epi64((const __m128i *)(m->scales + first)));
   __m256 fractions = _mm256_i32gather_ps(
       ms_log8_fraction,
       _mm256_and_si256(codes, _mm256_set1_epi32(MS_LOG8_STEPS - 1)), 4);
@@ -314,18 +393,62 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
     p.offsets = _mm256_set1_ps(group_offset(m, o, 0, bits, symmetric));
     return p;
   }
+  if (group_blocks == 1 && n < CHUNK && m->groups >= CHUNK &&
+      m->scale_max == 0.0f && symmetric) {
+    /* The row's last groups, one per block: the eight halves that end the
+     * row, moved down to lanes 0 .. n - 1 (the others hold finite scales
+     * the tile multiplies by zero). */
+    __m256 last = _mm256_cvtph_ps(_mm_loadu_si128((
+        const __m128i *)(m->scales + 2 * (o * m->groups + m->groups - CHUNK))));
+    p.scales = _mm256_permutevar8x32_ps(
+        last, _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                               _mm256_set1_epi32((int)(CHUNK - n))));
+    p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
+    return p;
+  }
   if (group_blocks == 1 && n == CHUNK) { /* a group per block */
+    int64_t first = o * m->groups + start.group;
     p.scales = m->scale_max > 0.0f
-                   ? log8_scales(m, o, start.group)
+                   ? log8_scales(m, first)
                    : _mm256_cvtph_ps(_mm_loadu_si128(
-                         (const __m128i *)(m->scales +
-                                           2 * (o * m->groups + start.group))));
+                         (const __m128i *)(m->scales + 2 * first)));
     if (symmetric) {
-      p.offsets = _mm256_set1_ps(bits == 4 ? -8.0f : 0.0f);
+      p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
       return p;
     }
-    if (zero_point_offsets(m, o, start.group, bits, &p.offsets))
+    if (bits != ANY_WIDTH &&
+        zero_point_offsets(m, o, start.group, bits, &p.offsets))
       return p;
+  }
+  /* Groups of a power of two blocks (32, 64, 128, ...): the scales of
+   * eight groups from the chunk's first one, or the eight that end the
+   * row, or the rows before it, when fewer groups are left; then each
+   * block's group's. Lanes past n get some group's finite scale, which
+   * the tile multiplies by zero. */
+  int symmetric_or_whole =
+      symmetric || (group_blocks == 1 && n == CHUNK && bits != ANY_WIDTH);
+  if ((group_blocks & (group_blocks - 1)) == 0 && symmetric_or_whole) {
+    int64_t base = o * m->groups + start.group;
+    int64_t row_end = (o + 1) * m->groups;
+    int64_t first = base + CHUNK <= row_end ? base : row_end - CHUNK;
+    if (first >= 0) {
+      __m256 scales = m->scale_max > 0.0f
+                          ? log8_scales(m, first)
+                          : _mm256_cvtph_ps(_mm_loadu_si128(
+                                (const __m128i *)(m->scales + 2 * first)));
+      __m256i lanes = _mm256_srlv_epi32(
+          _mm256_add_epi32(_mm256_set1_epi32((int)start.block_in_group),
+                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+          _mm256_set1_epi32(__builtin_ctzll((unsigned long long)group_blocks)));
+      lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)(base - first)));
+      p.scales = _mm256_permutevar8x32_ps(scales, lanes);
+      if (symmetric) {
+        p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
+        return p;
+      }
+      if (zero_point_offsets(m, o, start.group, bits, &p.offsets))
+        return p;
+    }
   }
   return load_block_params_any(m, o, start, n, group_blocks, bits, symmetric);
 }
@@ -351,13 +474,15 @@ INLINE float sum_lanes(__m256 v) {
   do {                                                                         \
     weight_block decoded[DECODE_CHANNELS];                                     \
     for (int c = 0; c < C; ++c)                                                \
-      decoded[c] = decode_block((w)[c], bits, symmetric);                      \
+      decoded[c] = decode_block((w)[c], bits, symmetric, &layout);             \
     for (int r = 0; r < R; ++r) {                                              \
       __m256i q = _mm256_loadu_si256(                                          \
           (const __m256i *)(codes + (r * blocks + (b)) * BLOCK));              \
+      __m256i magnitudes = bits == 8 && symmetric ? _mm256_abs_epi8(q) : q;    \
       for (int c = 0; c < C; ++c)                                              \
         acc[c][r] = _mm256_fmadd_ps(                                           \
-            _mm256_cvtepi32_ps(block_dot(decoded[c], q, bits)),                \
+            _mm256_cvtepi32_ps(                                                \
+                block_dot(decoded[c], q, magnitudes, bits, symmetric)),        \
             _mm256_broadcast_ss(&combined[c][r][k]), acc[c][r]);               \
     }                                                                          \
   } while (0)
@@ -375,7 +500,20 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
                  const int C, const int R, const int bits, const int symmetric,
                  const float *bias, float *y, int64_t y_stride) {
   const int64_t blocks = a->blocks, full_blocks = m->in / BLOCK;
-  const int64_t row_bytes = m->row_bytes, block_bytes = BLOCK * bits / 8;
+  const int64_t row_bytes = m->row_bytes,
+                block_bytes = BLOCK * (bits == ANY_WIDTH ? m->bits : bits) / 8;
+  any_width_layout layout;
+  /* Blocks whose codes can be read in place: all full ones, except that
+   * ANY_WIDTH reads at least 4 bytes from each eight codes. */
+  int64_t direct_blocks = full_blocks;
+  if (bits == ANY_WIDTH) {
+    layout = any_width(m->bits);
+    int64_t reach = 3 * m->bits + (m->bits > 4 ? m->bits : 4);
+    direct_blocks =
+        row_bytes < reach ? 0 : (row_bytes - reach) / block_bytes + 1;
+    if (direct_blocks > full_blocks)
+      direct_blocks = full_blocks;
+  }
   const int64_t group_blocks = m->groups == 1 ? blocks : m->group / BLOCK;
   const int8_t *codes = a->codes + r0 * blocks * BLOCK;
   int64_t ch[DECODE_CHANNELS];
@@ -419,7 +557,9 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
               both, _mm256_mul_ps(params[c].offsets, sums), offset_acc[c][r]);
       }
     }
-    int64_t direct = full_blocks - b0 < n ? full_blocks - b0 : n;
+    int64_t direct = direct_blocks - b0 < n ? direct_blocks - b0 : n;
+    if (direct < 0)
+      direct = 0;
 #pragma clang loop unroll(disable)
     for (int64_t k = 0; k < direct; ++k) {
       const uint8_t *w[DECODE_CHANNELS];
@@ -427,29 +567,34 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
         w[c] = row[c] + (b0 + k) * block_bytes;
       ACCUMULATE_BLOCK(w, b0 + k, k);
     }
-    if (direct < n) { /* the row's tail block */
+    /* The row's tail block, and the last full ones of ANY_WIDTH, from
+     * zero-padded copies, so that nothing past the row is read. */
+    for (int64_t k = direct; k < n; ++k) {
       uint8_t copies[DECODE_CHANNELS][BLOCK];
       const uint8_t *w[DECODE_CHANNELS];
-      int64_t offset = full_blocks * block_bytes;
+      int64_t offset = (b0 + k) * block_bytes;
+      int64_t bytes = row_bytes - offset;
       for (int c = 0; c < C; ++c) {
-        copy_tail(copies[c], row[c] + offset, row_bytes - offset);
+        copy_tail(copies[c], row[c] + offset,
+                  bytes < block_bytes ? bytes : block_bytes);
         w[c] = copies[c];
       }
-      ACCUMULATE_BLOCK(w, full_blocks, direct);
+      ACCUMULATE_BLOCK(w, b0 + k, k);
     }
   }
   for (int c = 0; c < C && c < channels; ++c)
     for (int r = 0; r < R; ++r) {
-      float sum = sum_lanes(acc[c][r]);
+      __m256 sums = acc[c][r];
       if (HAS_OFFSET(bits, symmetric))
-        sum += sum_lanes(offset_acc[c][r]);
-      y[r * y_stride + ch[c]] = sum + (bias ? bias[ch[c]] : 0.0f);
+        sums = _mm256_add_ps(sums, offset_acc[c][r]);
+      y[r * y_stride + ch[c]] = sum_lanes(sums) + (bias ? bias[ch[c]] : 0.0f);
     }
 }
 
-/* Channels [begin, end) in slices of four, whose weights stay in cache
+/* Channels [begin, end) in slices of eight, whose weights stay in cache
  * while every row uses them: rows four at a time, two channels per tile,
- * then the rest one at a time, four channels per tile. */
+ * then the rest one at a time, eight channels per tile (which share each
+ * load of activation codes and the per-chunk work on their scales). */
 INLINE void linear(const ms_quant_activations *a, int64_t rows,
                    const ms_quant_matrix *m, int64_t begin, int64_t end,
                    const float *bias, float *y, int64_t y_stride,
@@ -478,6 +623,17 @@ TARGET void ms_linear_quant_a8_q8_avx2(const ms_quant_activations *a,
     linear(a, rows, m, begin, end, bias, y, y_stride, 8, 0);
   else
     linear(a, rows, m, begin, end, bias, y, y_stride, 8, 1);
+}
+
+TARGET void ms_linear_quant_a8_q_avx2(const ms_quant_activations *a,
+                                      int64_t rows, const ms_quant_matrix *m,
+                                      int64_t begin, int64_t end,
+                                      const float *bias, float *y,
+                                      int64_t y_stride) {
+  if (m->zero_points)
+    linear(a, rows, m, begin, end, bias, y, y_stride, ANY_WIDTH, 0);
+  else
+    linear(a, rows, m, begin, end, bias, y, y_stride, ANY_WIDTH, 1);
 }
 
 TARGET void ms_linear_quant_a8_q4_avx2(const ms_quant_activations *a,
