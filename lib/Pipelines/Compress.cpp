@@ -6,6 +6,7 @@
 
 #include "microscale/Pipelines/Compress.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
+#include "microscale/Prune/Sparsity.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -15,6 +16,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::microscale;
@@ -42,6 +44,12 @@ std::string CompressionOptions::describe() const {
     add("prune-importance=" + (pruneHeads > 0 || pruneImportance == "magnitude"
                                    ? pruneImportance
                                    : std::string("activation")));
+  if (pruneWeights > 0)
+    add("prune-weights=" + number(pruneWeights));
+  if (!prunePattern.empty())
+    add("prune-pattern=" + prunePattern);
+  if (sparsifies())
+    add("prune-method=" + pruneMethod);
   if (!quantize.empty())
     add("quantize=" + quantize);
   if (weightBudget > 0)
@@ -64,6 +72,56 @@ std::string CompressionOptions::describe() const {
 }
 
 static llvm::Error runCompression(PassManager &pm, ModuleOp module);
+
+/// The unstructured-sparsity pass --prune-weights, --prune-pattern and
+/// --prune-method ask for; errors name the flag.
+static llvm::Error addSparsityPass(PassManager &pm,
+                                   const CompressionOptions &options) {
+  if (!options.sparsifies())
+    return llvm::Error::success();
+  if (!(options.pruneWeights >= 0 && options.pruneWeights < 1))
+    return llvm::createStringError(
+        "--prune-weights is the share of each linear's weights to zero, in "
+        "[0, 1)");
+  if (!prune::parseSparsityMethod(options.pruneMethod))
+    return llvm::createStringError(
+        "--prune-method must be magnitude, wanda or sparsegpt, got '" +
+        options.pruneMethod + "'");
+  llm::PruneWeightsPassOptions sparsity;
+  sparsity.fraction = options.pruneWeights;
+  if (!options.prunePattern.empty()) {
+    auto pattern = prune::parseNMPattern(options.prunePattern);
+    if (!pattern)
+      return llvm::createStringError("--prune-pattern: " +
+                                     llvm::toString(pattern.takeError()));
+    auto share = [](double value) {
+      std::string text;
+      llvm::raw_string_ostream(text) << llvm::format("%g", value);
+      return text;
+    };
+    if (options.pruneWeights != 0 &&
+        std::fabs(options.pruneWeights - pattern->sparsity()) > 1e-9)
+      return llvm::createStringError(
+          "--prune-weights " + share(options.pruneWeights) +
+          " does not match --prune-pattern " + options.prunePattern +
+          ", which zeroes " + share(pattern->sparsity()) +
+          " of the weights (give one or the other)");
+    sparsity.pattern = options.prunePattern;
+  } else if (options.pruneWeights == 0) {
+    return llvm::Error::success();
+  }
+  if (options.pruneMethod != "magnitude" && options.calibrationFile.empty())
+    return llvm::createStringError(
+        "--prune-method " + options.pruneMethod +
+        " weighs weights by their inputs on calibration text: pass "
+        "--calibration FILE (or self), or --prune-method magnitude");
+  sparsity.method = options.pruneMethod;
+  sparsity.calibration = options.calibrationFile;
+  sparsity.calibrationTokens = options.calibrationTokens;
+  sparsity.modelDir = options.modelDir;
+  pm.addPass(llm::createPruneWeightsPass(sparsity));
+  return llvm::Error::success();
+}
 
 /// The pruning passes the options ask for, before quantization: layers
 /// first, so that heads and channels are ranked in the model that stays.
@@ -138,7 +196,7 @@ static llvm::Error addPruningPasses(PassManager &pm,
     mlp.modelDir = options.modelDir;
     pm.addPass(llm::createPruneMLPPass(mlp));
   }
-  return llvm::Error::success();
+  return addSparsityPass(pm, options);
 }
 
 llvm::Error mlir::microscale::compress(ModuleOp module,

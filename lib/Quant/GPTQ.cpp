@@ -107,16 +107,16 @@ static bool inverseUpperFactor(const Square &h, Square &u) {
   return true;
 }
 
-/// The factor U of the damped, permuted H (column order `order`). Columns
-/// no calibration token reached (H_ii = 0) get H_ii = 1: their rounding
-/// error cannot change the output, and with no correlations it spreads
-/// nowhere. Dampening adds a fraction of the mean diagonal so that H is
-/// safely invertible; should the factorization still fail, the dampening
-/// grows tenfold a few times and at last H is reduced to its diagonal,
-/// which makes GPTQ round to nearest.
-static std::vector<float> factorHessian(const InputStatistics &stats,
-                                        llvm::ArrayRef<int64_t> order,
-                                        double dampening) {
+/// Columns no calibration token reached (H_ii = 0) get H_ii = 1: their
+/// rounding error cannot change the output, and with no correlations it
+/// spreads nowhere. Dampening adds a fraction of the mean diagonal so that
+/// H is safely invertible; should the factorization still fail, the
+/// dampening grows tenfold a few times and at last H is reduced to its
+/// diagonal, which makes GPTQ round to nearest.
+std::vector<float>
+mlir::microscale::quant::inverseHessianFactor(const InputStatistics &stats,
+                                              llvm::ArrayRef<int64_t> order,
+                                              double dampening) {
   const int64_t n = stats.cols;
   Square h(n);
   double meanDiagonal = 0.0;
@@ -296,7 +296,7 @@ QuantizedMatrix mlir::microscale::quant::quantizeGPTQ(
       double ha = stats.at(a, a), hb = stats.at(b, b);
       return ha != hb ? ha > hb : a < b;
     });
-  std::vector<float> u = factorHessian(stats, order, options.dampening);
+  std::vector<float> u = inverseHessianFactor(stats, order, options.dampening);
 
   // Static groups: given, or round-to-nearest of the original weights.
   bool dynamicGroups = options.groupParams.empty() && !options.actOrder;

@@ -242,6 +242,29 @@ cl::opt<std::string> pruneImportance(
     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
     cl::sub(evalCmd));
 
+// unstructured sparsity (after structured pruning, before quantization)
+cl::opt<double> pruneWeights(
+    "prune-weights",
+    cl::desc("Zero this share of each linear's weights (e.g. 0.25); the "
+             "storage stays dense"),
+    cl::init(0), cl::cat(compressionCategory), cl::sub(importCmd),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+    cl::sub(evalCmd));
+cl::opt<std::string> prunePattern(
+    "prune-pattern",
+    cl::desc("Zero weights in an N:M pattern (keep N of every M consecutive "
+             "inputs of a row), e.g. 2:4"),
+    cl::cat(compressionCategory), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::sub(perplexityCmd), cl::sub(evalCmd));
+cl::opt<std::string> pruneMethod(
+    "prune-method",
+    cl::desc("How --prune-weights chooses the zeros: sparsegpt (error "
+             "compensating), wanda (activation-aware) or magnitude (no "
+             "calibration)"),
+    cl::init("sparsegpt"), cl::cat(compressionCategory), cl::sub(importCmd),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+    cl::sub(evalCmd));
+
 // shared
 cl::opt<std::string>
     tokenizerPath("tokenizer",
@@ -319,6 +342,9 @@ CompressionOptions driver::compressionOptionsFromFlags(StringRef path) {
   options.pruneMLP = pruneMLP;
   options.pruneLayers = pruneLayers;
   options.pruneImportance = pruneImportance;
+  options.pruneWeights = pruneWeights;
+  options.prunePattern = prunePattern;
+  options.pruneMethod = pruneMethod;
   options.modelDir = llvm::sys::path::parent_path(path).str();
   return options;
 }

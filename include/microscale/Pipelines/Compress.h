@@ -52,12 +52,21 @@ struct CompressionOptions {
   /// What ranks heads and MLP channels: `loss` (heads; MLP channels use
   /// `activation`), `activation` or `magnitude` (needs no calibration).
   std::string pruneImportance = "loss";
+  /// Unstructured sparsity, after structured pruning: the share of each
+  /// linear's weights to zero, or an N:M pattern (`2:4`), and how the
+  /// zeros are chosen: `magnitude`, `wanda` or `sparsegpt` (the last two
+  /// on calibration text).
+  double pruneWeights = 0;
+  std::string prunePattern;
+  std::string pruneMethod = "sparsegpt";
 
   bool usesBudget() const { return weightBudget > 0 || bitsPerWeight > 0; }
   bool quantizes() const { return !quantize.empty() || usesBudget(); }
   bool prunes() const {
-    return pruneHeads > 0 || pruneMLP > 0 || !pruneLayers.empty();
+    return pruneHeads > 0 || pruneMLP > 0 || !pruneLayers.empty() ||
+           sparsifies();
   }
+  bool sparsifies() const { return pruneWeights != 0 || !prunePattern.empty(); }
   bool enabled() const { return quantizes() || prunes(); }
   /// One line for the program's descriptor ("none" when disabled).
   std::string describe() const;

@@ -162,6 +162,17 @@ struct GPTQOptions {
   bool searchGroupClip = true;
 };
 
+/// The factor GPTQ (and SparseGPT) update with: U upper triangular,
+/// `[cols, cols]` row-major, with U^T U = (H_P + lambda I)^-1 for H_P the
+/// Hessian with rows and columns in `order` (a permutation of the columns)
+/// and lambda `dampening` times H's mean diagonal. Row i of U spreads the
+/// error of the i-th column visited over the columns visited after it.
+/// Never fails: when H cannot be factored even with more dampening, U is
+/// diagonal (1 / sqrt(H_ii)), which compensates nothing.
+std::vector<float> inverseHessianFactor(const InputStatistics &stats,
+                                        llvm::ArrayRef<int64_t> order,
+                                        double dampening);
+
 /// Error-compensating rounding (GPTQ, Frantar et al. 2022): each column is
 /// rounded in turn and its error is spread over the columns not yet
 /// rounded, in proportion to how their inputs correlate (through the

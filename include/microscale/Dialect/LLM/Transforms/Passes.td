@@ -378,6 +378,71 @@ def PruneLayersPass : Pass<"llm-prune-layers", "::mlir::ModuleOp"> {
   ];
 }
 
+def PruneWeightsPass : Pass<"llm-prune-weights", "::mlir::ModuleOp"> {
+  let summary = "Zero single weights of the linears (unstructured or N:M)";
+  let description = [{
+    Sets weights of the linears' matrices (the attention and MLP
+    projections of blocks and plain `llm.linear`s; with `weights=all` also
+    the logits projection) to zero: `fraction` of each output row
+    (`scope=row`, the default) or of each matrix (`scope=matrix`), or an
+    N:M `pattern` such as `2:4` (in every group of M consecutive inputs of
+    a row, N weights stay; a row whose length is not a multiple of M ends
+    in a shorter group of r inputs that keeps min(N, r), so the row padded
+    with zeros follows the pattern). With a pattern, `fraction` may be left
+    out or must equal 1 - N/M. Shapes do not change: the weights stay dense
+    (`llm.weight`s in their own float type) holding zeros.
+
+    `method` chooses the zeros:
+    - `magnitude`: the smallest |W_ij|; needs no calibration;
+    - `wanda`: the smallest |W_ij| * ||X_j||, where ||X_j|| is the norm of
+      input j over the calibration tokens (Wanda, Sun et al. 2023);
+    - `sparsegpt` (the default): columns are pruned in order and the error
+      each pruned weight leaves is compensated by the columns not yet
+      visited, through the Cholesky factor of the inverse of H = X^T X
+      (damped by `dampening` times its mean diagonal; the factor GPTQ
+      uses); the mask is chosen a block of `block-size` columns (or a
+      pattern group) at a time from the weights as the earlier updates left
+      them, by the optimal-brain-surgeon cost w^2 / [H^-1]_jj (SparseGPT,
+      Frantar and Alistarh 2023).
+    `wanda` and `sparsegpt` measure each matrix's input on `calibration`
+    text (its first `calibration-tokens` tokens in windows of
+    `calibration-window`, or `self`: text the float model samples itself)
+    with the reference interpreter. With `sequential` (the default) the
+    layers are pruned in order, each from inputs measured in the model
+    whose earlier layers are already pruned.
+
+    Weights must be float: pruning runs before quantization, and a
+    quantized weight is an error.
+  }];
+  let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
+  let options = [
+    Option<"fraction", "fraction", "double", "0.0",
+           "Share of the weights to zero, in (0, 1)">,
+    Option<"method", "method", "std::string", "\"sparsegpt\"",
+           "How the zeros are chosen: magnitude, wanda or sparsegpt">,
+    Option<"pattern", "pattern", "std::string", "\"\"",
+           "N:M pattern (keep N of every M consecutive inputs), e.g. 2:4">,
+    Option<"scope", "scope", "std::string", "\"row\"",
+           "Where the fraction is counted: row (each output row) or matrix">,
+    Option<"weights", "weights", "std::string", "\"linears\"",
+           "Which matrices: linears, or all (also the logits projection)">,
+    Option<"dampening", "dampening", "double", "0.01",
+           "sparsegpt: added to H's diagonal, relative to its mean">,
+    Option<"blockSize", "block-size", "int64_t", "128",
+           "sparsegpt: columns whose mask is chosen together">,
+    Option<"sequential", "sequential", "bool", "true",
+           "Prune layer by layer on inputs of the model pruned so far">,
+    Option<"calibration", "calibration", "std::string", "\"\"",
+           "Plain text file the inputs are measured on, or 'self'">,
+    Option<"calibrationTokens", "calibration-tokens", "int64_t", "2048",
+           "Tokens of calibration text to use">,
+    Option<"calibrationWindow", "calibration-window", "int64_t", "256",
+           "Tokens per calibration window (each from an empty KV cache)">,
+    Option<"modelDir", "model-dir", "std::string", "\"\"",
+           "Folder a relative tokenizer path is resolved against">,
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Debugging
 //===----------------------------------------------------------------------===//
