@@ -72,20 +72,22 @@ OUTLINE void quantize_block(const float *x, int64_t n, int nibble_order,
    * maximum is the second operand, which _mm256_max_ps returns when the
    * first is a NaN. */
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
-  __m256 amax = _mm256_setzero_ps();
+  __m256 amax = _mm256_setzero_ps(), nans = _mm256_setzero_ps();
   for (int k = 0; k < 4; ++k) {
     v[k] = _mm256_loadu_ps(x + 8 * k);
     amax = _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[k]), amax);
+    nans = _mm256_or_ps(nans, _mm256_cmp_ps(v[k], v[k], _CMP_UNORD_Q));
   }
   __m128 four =
       _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
   __m128 two = _mm_max_ps(four, _mm_movehl_ps(four, four));
   float magnitude = _mm_cvtss_f32(_mm_max_ss(two, _mm_movehdup_ps(two)));
   float inverse = 127.0f / magnitude;
-  /* Zeros, and the blocks whose scaling is not finite (where the scalar
-   * conversion's result is the one that counts), go the scalar way. */
+  /* Zeros, and the blocks with NaNs or whose scaling is not finite (where
+   * the scalar conversion's result is the one that counts), go the scalar
+   * way. */
   if (!(magnitude > 0.0f) || !(magnitude <= 0x1.fffffep127f) ||
-      !(inverse <= 0x1.fffffep127f)) {
+      !(inverse <= 0x1.fffffep127f) || _mm256_movemask_ps(nans)) {
     int8_t codes[BLOCK];
     for (int i = 0; i < BLOCK; ++i)
       codes[i] = 0;
@@ -453,8 +455,8 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
   return load_block_params_any(m, o, start, n, group_blocks, bits, symmetric);
 }
 
-/* The last, partial block of a row, zero-padded, so that nothing past the
- * row is read. */
+/* The n bytes of a block's codes at p (the row's last ones), zero-padded to
+ * a block, so that nothing past the row is read. */
 OUTLINE void copy_tail(uint8_t *codes, const uint8_t *p, int64_t n) {
   for (int k = 0; k < BLOCK; ++k)
     codes[k] = k < n ? p[k] : 0;
@@ -550,7 +552,9 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
       __m256 sums = _mm256_cvtepi32_ps(
           _mm256_maskload_epi32((const int *)a->sums + first, live));
       for (int c = 0; c < C; ++c) {
-        __m256 both = _mm256_mul_ps(d, params[c].scales);
+        /* Lanes from n on are zeros whatever the scales they hold. */
+        __m256 both = _mm256_and_ps(_mm256_mul_ps(d, params[c].scales),
+                                    _mm256_castsi256_ps(live));
         _mm256_storeu_ps(combined[c][r], both);
         if (HAS_OFFSET(bits, symmetric))
           offset_acc[c][r] = _mm256_fmadd_ps(
