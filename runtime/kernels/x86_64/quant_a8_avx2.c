@@ -2,34 +2,36 @@
  *
  * Part of the Microscale project.
  *
- * The AVX2 kernels of ms_linear_q{8,4}_a8_f32 (quant_a8.c) and the vector
- * activation quantizer. A block of 32 weight codes times 32 activation
- * codes is one integer dot product: the weights as unsigned bytes,
- * _mm256_maddubs_epi16 with the signed activation codes (pairs of products
- * into 16 bits), then _mm256_madd_epi16 with ones (into eight 32-bit
- * sums). 4-bit codes are unpacked by shifting the high nibbles down, so
- * they arrive in nibble order (even features, then odd), the order the
- * quantizer writes activations in for them. 8-bit codes would overflow
- * 16 bits as unsigned bytes (255 * 127 * 2), so their magnitudes are
- * multiplied with the activations carrying their signs
- * (_mm256_sign_epi8). Zero points, and the offsets that make codes
- * unsigned (8 for symmetric 4-bit codes, 128 for asymmetric 8-bit ones),
- * come out of the products through the block's sum of activation codes,
- * which the quantizer stored:
+ * The AVX2 kernels of ms_linear_q{8,4,}_a8_f32 (quant_a8.c) and the
+ * vector activation quantizer. A block of 32 weight codes times 32
+ * activation codes is one integer dot product: the weights as unsigned
+ * bytes, _mm256_maddubs_epi16 with the signed activation codes (pairs of
+ * products into 16 bits), then _mm256_madd_epi16 with ones (into eight
+ * 32-bit sums). 4-bit codes are unpacked by shifting the high nibbles
+ * down, so they arrive in nibble order (even features, then odd), the
+ * order the quantizer writes activations in for them; other widths below
+ * 8 are shifted out of 32-bit words and packed to bytes. 8-bit codes
+ * would overflow 16 bits as unsigned bytes (255 * 127 * 2), so signs move
+ * between the operands (_mm256_sign_epi8). Zero points, and the offsets
+ * that make codes unsigned (2^(width - 1) for symmetric codes narrower
+ * than 8 bits, 128 for asymmetric 8-bit ones), come out of the products
+ * through the block's sum of activation codes, which the quantizer
+ * stored:
  *
  *   sum (u - z) q = dot(u, q) - z * sum(q)
  *
- * Per output and block, the eight lanes of dot(u, q) are converted to float
- * and accumulated times the block's combined scale (the activation block's
- * times the weight group's) by a fused multiply-add; the offset terms,
- * eight blocks per vector, into a second accumulator. A fixed tree adds
- * the lanes of each at the end. Tiles only interleave that sequence for
- * several channels (decode: eight channels sharing each row of activation
- * codes) or several tokens (prefill: each decoded block reused by four
- * rows), so results do not depend on the tile, the token count or the
- * thread count. The AVX-512 entry of ms_kernel_isas reuses these kernels
- * (512-bit byte instructions need AVX-512BW, which no machine the project
- * tests on has).
+ * Per output and block, the eight lanes of dot(u, q) are converted to
+ * float and accumulated times the block's combined scale (the activation
+ * block's times the weight group's) by a fused multiply-add, after the
+ * offset terms of the chunk of eight blocks it belongs to (lane k: block
+ * k's offset * sum(q) * combined scale). A fixed tree adds the lanes at
+ * the end. Tiles only interleave that sequence for several channels
+ * (decode: eight channels sharing each row of activation codes) or
+ * several tokens (prefill: each decoded block reused by four rows), so
+ * results do not depend on the tile, the token count or the thread count.
+ * The AVX-512 entry of ms_kernel_isas reuses these kernels (512-bit byte
+ * instructions need AVX-512BW, which no machine the project tests on
+ * has).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -72,20 +74,22 @@ OUTLINE void quantize_block(const float *x, int64_t n, int nibble_order,
    * maximum is the second operand, which _mm256_max_ps returns when the
    * first is a NaN. */
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
-  __m256 amax = _mm256_setzero_ps();
+  __m256 amax = _mm256_setzero_ps(), nans = _mm256_setzero_ps();
   for (int k = 0; k < 4; ++k) {
     v[k] = _mm256_loadu_ps(x + 8 * k);
     amax = _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[k]), amax);
+    nans = _mm256_or_ps(nans, _mm256_cmp_ps(v[k], v[k], _CMP_UNORD_Q));
   }
   __m128 four =
       _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
   __m128 two = _mm_max_ps(four, _mm_movehl_ps(four, four));
   float magnitude = _mm_cvtss_f32(_mm_max_ss(two, _mm_movehdup_ps(two)));
   float inverse = 127.0f / magnitude;
-  /* Zeros, and the blocks whose scaling is not finite (where the scalar
-   * conversion's result is the one that counts), go the scalar way. */
+  /* Zeros, and the blocks with NaNs or whose scaling is not finite (where
+   * the scalar conversion's result is the one that counts), go the scalar
+   * way. */
   if (!(magnitude > 0.0f) || !(magnitude <= 0x1.fffffep127f) ||
-      !(inverse <= 0x1.fffffep127f)) {
+      !(inverse <= 0x1.fffffep127f) || _mm256_movemask_ps(nans)) {
     int8_t codes[BLOCK];
     for (int i = 0; i < BLOCK; ++i)
       codes[i] = 0;
@@ -453,8 +457,8 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
   return load_block_params_any(m, o, start, n, group_blocks, bits, symmetric);
 }
 
-/* The last, partial block of a row, zero-padded, so that nothing past the
- * row is read. */
+/* The n bytes of a block's codes at p (the row's last ones), zero-padded to
+ * a block, so that nothing past the row is read. */
 OUTLINE void copy_tail(uint8_t *codes, const uint8_t *p, int64_t n) {
   for (int k = 0; k < BLOCK; ++k)
     codes[k] = k < n ? p[k] : 0;
@@ -488,13 +492,13 @@ INLINE float sum_lanes(__m256 v) {
   } while (0)
 
 /* Outputs of channels o .. o + channels - 1 (channels <= C) for rows
- * r0 .. r0 + R - 1. Per output, block by block: the eight lanes of the
- * block's integer sums times (the block's scale * its group's scale) are
- * added to the output's accumulator; the offset terms, offset * sum(q) *
- * the same combined scale, to another, eight blocks per vector; the two
- * accumulators' lanes are added at the end. A tile short of channels
- * computes its last one again in the spare slots and stores nothing from
- * them. */
+ * r0 .. r0 + R - 1. Per output and chunk of eight blocks: the offset
+ * terms of the chunk's blocks, offset * sum(q) * (the block's scale * its
+ * group's scale), one block per lane, then block by block the eight lanes
+ * of the block's integer sums times its combined scale, are added to the
+ * output's accumulator, whose lanes are added at the end. A tile short of
+ * channels computes its last one again in the spare slots and stores
+ * nothing from them. */
 INLINE void tile(const ms_quant_activations *a, int64_t r0,
                  const ms_quant_matrix *m, int64_t o, int64_t channels,
                  const int C, const int R, const int bits, const int symmetric,
@@ -523,10 +527,9 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
     row[c] = m->w + ch[c] * row_bytes;
   }
   __m256 acc[DECODE_CHANNELS][PREFILL_ROWS];
-  __m256 offset_acc[DECODE_CHANNELS][PREFILL_ROWS];
   for (int c = 0; c < C; ++c)
     for (int r = 0; r < R; ++r)
-      acc[c][r] = offset_acc[c][r] = _mm256_setzero_ps();
+      acc[c][r] = _mm256_setzero_ps();
   chunk_start start = {0, 0};
   for (int64_t b0 = 0; b0 < blocks; b0 += CHUNK) {
     int64_t n = blocks - b0 < CHUNK ? blocks - b0 : CHUNK;
@@ -550,11 +553,13 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
       __m256 sums = _mm256_cvtepi32_ps(
           _mm256_maskload_epi32((const int *)a->sums + first, live));
       for (int c = 0; c < C; ++c) {
-        __m256 both = _mm256_mul_ps(d, params[c].scales);
+        /* Lanes from n on are zeros whatever the scales they hold. */
+        __m256 both = _mm256_and_ps(_mm256_mul_ps(d, params[c].scales),
+                                    _mm256_castsi256_ps(live));
         _mm256_storeu_ps(combined[c][r], both);
         if (HAS_OFFSET(bits, symmetric))
-          offset_acc[c][r] = _mm256_fmadd_ps(
-              both, _mm256_mul_ps(params[c].offsets, sums), offset_acc[c][r]);
+          acc[c][r] = _mm256_fmadd_ps(
+              both, _mm256_mul_ps(params[c].offsets, sums), acc[c][r]);
       }
     }
     int64_t direct = direct_blocks - b0 < n ? direct_blocks - b0 : n;
@@ -584,10 +589,8 @@ INLINE void tile(const ms_quant_activations *a, int64_t r0,
   }
   for (int c = 0; c < C && c < channels; ++c)
     for (int r = 0; r < R; ++r) {
-      __m256 sums = acc[c][r];
-      if (HAS_OFFSET(bits, symmetric))
-        sums = _mm256_add_ps(sums, offset_acc[c][r]);
-      y[r * y_stride + ch[c]] = sum_lanes(sums) + (bias ? bias[ch[c]] : 0.0f);
+      y[r * y_stride + ch[c]] =
+          sum_lanes(acc[c][r]) + (bias ? bias[ch[c]] : 0.0f);
     }
 }
 
