@@ -144,7 +144,7 @@ TEST(QuantA8Kernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
   // without (288), outputs around the eight-channel tiles, rows around the
   // four-token tiles. Groups of 48 do not start on blocks (the ABI rules
   // them out; the kernels fall back to the portable one and stay right).
-  const int64_t shapes[][2] = {{172, 7}, {33, 5}, {288, 9}};
+  const int64_t shapes[][2] = {{172, 7}, {33, 5}, {288, 9}, {64, 9}, {160, 3}};
   std::vector<const ms_kernel_isa *> isas = availableIsas();
   for (auto [in, out] : shapes) {
     auto weights = randomVector(out * in, 50);
