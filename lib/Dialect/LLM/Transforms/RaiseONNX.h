@@ -60,6 +60,13 @@ std::optional<int64_t> foldIndex(Value value, KnownDim dimOf = {});
 /// normalized.
 std::optional<std::pair<Value, int64_t>> matchShapeDim(Value value);
 
+/// The one-element piece of a Concat shape that gives entry `i`, or null.
+Value shapePiece(Value shape, unsigned i);
+
+/// True if entry `i` of a shape is dimension `axis` of some tensor, read
+/// with Shape+Gather.
+bool isShapeDimEntry(Value shape, unsigned i, int64_t axis);
+
 /// The entries of a 1-D shape tensor that are statically known: a constant,
 /// or a Concat of constants and unsqueezed scalars (as exporters build
 /// Reshape targets from Shape/Gather). Unknown entries are std::nullopt;

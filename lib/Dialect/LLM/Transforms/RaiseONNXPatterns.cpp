@@ -552,20 +552,36 @@ struct UnflattenLinearPattern : RaisePattern<onnx::NodeOp> {
     if (!flatten)
       return failure();
     Value x = skipNoOps(flatten.getInputs()[0]);
-    auto flatShape = getShapeEntries(flatten.getInputs()[1]);
-    auto outShape = getShapeEntries(op.getInputs()[1]);
-    if (!isF32(x) || !flatShape || flatShape->size() != 2 ||
-        ((*flatShape)[1] && *(*flatShape)[1] != lastDimOf(x)) || !outShape ||
-        (int64_t)outShape->size() != rankOf(x) ||
-        outShape->back() != linear.getOutFeatures())
+    Value flatTarget = flatten.getInputs()[1], outTarget = op.getInputs()[1];
+    auto flatShape = getShapeEntries(flatTarget);
+    auto outShape = getShapeEntries(outTarget);
+    if (!isF32(x) || !flatShape || flatShape->size() != 2 || !outShape ||
+        (int64_t)outShape->size() != rankOf(x))
       return rewriter.notifyMatchFailure(op, "not a flatten/unflatten pair");
-    // Leading target dimensions must be the input's own (dynamic ones come
-    // from Shape(x) in every exporter seen; static ones are checked).
-    auto xType = cast<RankedTensorType>(x.getType());
-    for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
-      if ((*outShape)[i] && !xType.isDynamicDim(i) &&
-          *(*outShape)[i] != xType.getDimSize(i) && *(*outShape)[i] != 0)
-        return rewriter.notifyMatchFailure(op, "leading dimensions change");
+    // Flattened to [-1, in] and back to [dims of x..., out]: entries are
+    // constants or x's own dimensions read with Shape+Gather.
+    ConstantMismatch check;
+    int64_t rank = rankOf(x);
+    auto isDim = [&](Value target, std::optional<int64_t> entry, unsigned i,
+                     int64_t axis) {
+      auto type = cast<RankedTensorType>(x.getType());
+      if (entry)
+        return !type.isDynamicDim(axis) && *entry == type.getDimSize(axis);
+      return isShapeDimEntry(target, i, axis);
+    };
+    if ((*flatShape)[0] != -1 ||
+        !isDim(flatTarget, (*flatShape)[1], 1, rank - 1))
+      check.fail(flatten, "flattens to a target that is not [-1, in_features]");
+    else if (outShape->back() != linear.getOutFeatures())
+      check.fail(op, "unflattens to a last dimension that is not " +
+                         std::to_string(linear.getOutFeatures()));
+    for (int64_t i = 0; !check && i + 1 < rank; ++i)
+      if (!isDim(outTarget, (*outShape)[i], i, i))
+        check.fail(op, "unflattened entry " + std::to_string(i) +
+                           " is not dimension " + std::to_string(i) +
+                           " of the input");
+    if (check)
+      return refuse(rewriter, op, "flattened projection", check, "");
     rewriter.replaceOpWithNewOp<LinearOp>(
         op, activationType(x.getType(), linear.getOutFeatures()), x,
         linear.getWeight(), linear.getBias());
@@ -1035,38 +1051,40 @@ struct HeadsOperand {
   std::optional<Repeat> repeat;
 };
 
-/// The one-element piece of a Concat shape that gives entry `i`, or null.
-Value shapePiece(Value shape, unsigned i) {
-  onnx::NodeOp concat = getNode(shape, "Concat");
-  if (!concat)
-    return {};
-  unsigned at = 0;
-  for (Value piece : concat.getInputs()) {
-    auto type = dyn_cast<RankedTensorType>(piece.getType());
-    if (!type || type.isDynamicDim(0))
-      return {};
-    if (i < at + type.getDimSize(0))
-      return type.getDimSize(0) == 1 ? piece : Value();
-    at += type.getDimSize(0);
-  }
+/// Strips exporters' `Where(Equal(s, -1 * ones), ones, s)` around an Expand
+/// target (it turns -1 entries into 1), checking its constants; null if
+/// they are not those.
+Value stripExpandNormalization(Value shape, ConstantMismatch &check) {
+  onnx::NodeOp where = getNode(shape, "Where");
+  if (!where)
+    return shape;
+  Value target = skipNoOps(where.getInputs()[2]);
+  onnx::NodeOp equal = getNode(skipNoOps(where.getInputs()[0]), "Equal");
+  onnx::NodeOp ones =
+      getNode(skipNoOps(where.getInputs()[1]), "ConstantOfShape");
+  onnx::NodeOp mul =
+      equal ? getNode(skipNoOps(equal.getInputs()[1]), "Mul") : onnx::NodeOp();
+  std::optional<int64_t> minusOne =
+      mul ? getIntScalar(mul.getInputs()[1]) : std::nullopt;
+  std::optional<SmallVector<int64_t>> one =
+      ones ? readInts(dyn_cast_or_null<ElementsAttr>(ones.getOnnxAttr("value")))
+           : std::nullopt;
+  if (equal && skipNoOps(equal.getInputs()[0]) == target && minusOne == -1 &&
+      one && one->size() == 1 && one->front() == 1)
+    return target;
+  check.fail(where, "the expanded shape is not normalized as "
+                    "Where(Equal(s, -1), 1, s)");
   return {};
-}
-
-/// True if entry `i` of a shape is dimension `axis` of some tensor, read
-/// with Shape+Gather.
-bool isShapeDimEntry(Value shape, unsigned i, int64_t axis) {
-  std::optional<std::pair<Value, int64_t>> dim =
-      matchShapeDim(shapePiece(shape, i));
-  return dim && dim->second == axis;
 }
 
 /// Reads repeat_kv's Expand and Reshape targets (the Expand target behind
 /// exporters' `Where(Equal(s, -1), 1, s)` normalization).
 std::optional<HeadsOperand::Repeat>
 readRepeat(onnx::NodeOp expand, onnx::NodeOp reshape, ConstantMismatch &check) {
-  Value shape = skipNoOps(expand.getInputs()[1]);
-  if (onnx::NodeOp where = getNode(shape, "Where"))
-    shape = skipNoOps(where.getInputs()[2]);
+  Value shape =
+      stripExpandNormalization(skipNoOps(expand.getInputs()[1]), check);
+  if (!shape)
+    return std::nullopt;
   if (onnx::NodeOp flat = getNode(shape, "Reshape"))
     shape = skipNoOps(flat.getInputs()[0]);
   auto entries = getShapeEntries(shape);
@@ -1227,9 +1245,15 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
     return std::nullopt;
   int64_t features = lastDimOf(projection);
   std::optional<int64_t> heads = (*entries)[2], headDim = (*entries)[3];
-  if (headDim && *headDim > 0 && !heads && !ShapedType::isDynamic(features))
+  // Computed entries and -1 are inferred from the features; 0 (copy a
+  // dimension the rank-3 input does not have) and other values are not.
+  auto inferred = [](std::optional<int64_t> entry) {
+    return !entry || *entry == -1;
+  };
+  if (headDim && *headDim > 0 && inferred(heads) &&
+      !ShapedType::isDynamic(features))
     heads = features / *headDim;
-  if (heads && *heads > 0 && (!headDim || *headDim <= 0) &&
+  if (heads && *heads > 0 && inferred(headDim) &&
       !ShapedType::isDynamic(features))
     headDim = features / *heads;
   if (!heads || !headDim || *heads <= 0 || *headDim <= 0 ||
@@ -1336,12 +1360,18 @@ bool isPastLength(Value value) {
 /// boolean or float tensor, or the attention_mask input) inserts no axis
 /// after it. (Integer tensors that are not inputs are index plumbing, such
 /// as Optimum's GatherND coordinates, and are left alone.)
+/// True if `value` is mask data (a boolean or float tensor, or an input such
+/// as attention_mask) rather than index plumbing.
+bool isMaskData(Value value) {
+  value = skipNoOps(value);
+  Type element = getElementTypeOrSelf(value);
+  return isa<BlockArgument>(value) || !isa<IntegerType>(element) ||
+         element.isInteger(1);
+}
+
 bool checkMaskUnsqueeze(onnx::NodeOp unsqueeze, ConstantMismatch &check) {
   Value input = skipNoOps(unsqueeze.getInputs()[0]);
-  bool isMaskData = isa<BlockArgument>(input) ||
-                    !isa<IntegerType>(getElementTypeOrSelf(input)) ||
-                    getElementTypeOrSelf(input).isInteger(1);
-  if (!isMaskData || rankOf(input) < 2)
+  if (!isMaskData(input) || rankOf(input) < 2)
     return true;
   std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
   int64_t rank = rankOf(input) + (axes ? axes->size() : 0);
@@ -1352,6 +1382,65 @@ bool checkMaskUnsqueeze(onnx::NodeOp unsqueeze, ConstantMismatch &check) {
   return check.fail(unsqueeze, "inserts axis " +
                                    (axes ? formatList(*axes) : "?") +
                                    " after the mask's key axis");
+}
+
+/// A Slice of the mask keeps its leading part (`mask[..., :n]`): starts 0,
+/// steps 1, ends computed from shapes or "to the end".
+bool checkMaskSlice(onnx::NodeOp slice, ConstantMismatch &check) {
+  auto inputs = slice.getInputs();
+  auto given = [&](unsigned i) {
+    return inputs.size() > i && !isa<NoneType>(inputs[i].getType());
+  };
+  if (!given(2) || !isMaskData(inputs[0]))
+    return true; // An opset < 10 Slice, or index plumbing.
+  std::optional<SmallVector<int64_t>> starts = readInts(getConstant(inputs[1]));
+  std::optional<SmallVector<int64_t>> ends = readInts(getConstant(inputs[2]));
+  std::optional<SmallVector<int64_t>> steps =
+      given(4) ? readInts(getConstant(inputs[4]))
+               : std::optional<SmallVector<int64_t>>(SmallVector<int64_t>{});
+  bool ok = starts && steps &&
+            llvm::all_of(*starts, [](int64_t v) { return v == 0; }) &&
+            llvm::all_of(*steps, [](int64_t v) { return v == 1; });
+  if (ok && ends)
+    ok = llvm::all_of(*ends, [](int64_t v) { return v >= INT32_MAX; });
+  if (ok)
+    return true;
+  return check.fail(slice, "the mask Slice does not keep a leading part "
+                           "(starts 0, steps 1, ends computed or to the "
+                           "end)");
+}
+
+/// The causal comparison of key positions (a `[1, kv]` row) with query
+/// positions (a `[q, 1]` column): `keys <= queries` or `queries >= keys`
+/// (strict forms too). Comparisons of other shapes are not position grids
+/// and are left to the other checks.
+bool checkCausalComparison(onnx::NodeOp node, ConstantMismatch &check) {
+  StringRef type = node.getOpType();
+  bool keysFirst = type == "LessOrEqual" || type == "Less";
+  if (!keysFirst && type != "GreaterOrEqual" && type != "Greater")
+    return true;
+  Value a = node.getInputs()[0], b = node.getInputs()[1];
+  if (getConstant(a) || getConstant(b) || rankOf(a) != 2 || rankOf(b) != 2)
+    return true;
+  // A position vector made 2-D by an Unsqueeze is a row or a column by its
+  // axes (what runs); anything else by its type.
+  auto isUnitAt = [](Value v, int64_t dim) {
+    if (onnx::NodeOp unsqueeze = getNode(skipNoOps(v), "Unsqueeze"))
+      if (rankOf(unsqueeze.getInputs()[0]) == 1) {
+        std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
+        return axes && axes->size() == 1 &&
+               ((*axes)[0] == dim || (*axes)[0] == dim - 2);
+      }
+    return cast<RankedTensorType>(v.getType()).getDimSize(dim) == 1;
+  };
+  auto isRow = [&](Value v) { return isUnitAt(v, 0); };
+  auto isColumn = [&](Value v) { return isUnitAt(v, 1); };
+  Value keys = keysFirst ? a : b, queries = keysFirst ? b : a;
+  if (isRow(keys) && isColumn(queries))
+    return true;
+  return check.fail(node, "the causal comparison is not of a [1, kv] row of "
+                          "key positions with a [q, 1] column of query "
+                          "positions");
 }
 
 /// Checks the constants the mask of `masked` (the Add or Where that applies
@@ -1415,6 +1504,8 @@ bool checkMask(onnx::NodeOp masked, Value scores, ConstantMismatch &check) {
     // Padding masks compare attention_mask with 0 (the runtime serves one
     // unpadded sequence, so nothing else may be compared with a constant).
     StringRef type = node.getOpType();
+    if (!checkCausalComparison(node, check))
+      return false;
     if (type == "Greater" || type == "Less" || type == "Equal" ||
         type == "GreaterOrEqual" || type == "LessOrEqual")
       for (Value input : node.getInputs())
@@ -1425,6 +1516,8 @@ bool checkMask(onnx::NodeOp masked, Value scores, ConstantMismatch &check) {
                                     "other than 0");
         }
     if (type == "Unsqueeze" && !checkMaskUnsqueeze(node, check))
+      return false;
+    if (type == "Slice" && !checkMaskSlice(node, check))
       return false;
     for (Value input : node.getInputs())
       worklist.push_back(input);

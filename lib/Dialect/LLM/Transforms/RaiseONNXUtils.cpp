@@ -262,6 +262,32 @@ mlir::microscale::llm::getShapeEntries(Value shape) {
   return entries;
 }
 
+/// The one-element piece of a Concat shape that gives entry `i`, or null.
+Value mlir::microscale::llm::shapePiece(Value shape, unsigned i) {
+  onnx::NodeOp concat = getNode(shape, "Concat");
+  if (!concat)
+    return {};
+  unsigned at = 0;
+  for (Value piece : concat.getInputs()) {
+    auto type = dyn_cast<RankedTensorType>(piece.getType());
+    if (!type || type.isDynamicDim(0))
+      return {};
+    if (i < at + type.getDimSize(0))
+      return type.getDimSize(0) == 1 ? piece : Value();
+    at += type.getDimSize(0);
+  }
+  return {};
+}
+
+/// True if entry `i` of a shape is dimension `axis` of some tensor, read
+/// with Shape+Gather.
+bool mlir::microscale::llm::isShapeDimEntry(Value shape, unsigned i,
+                                            int64_t axis) {
+  std::optional<std::pair<Value, int64_t>> dim =
+      matchShapeDim(shapePiece(shape, i));
+  return dim && dim->second == axis;
+}
+
 bool ConstantMismatch::fail(Operation *op, const Twine &why) {
   if (!culprit) {
     culprit = op;
