@@ -1356,12 +1356,12 @@ bool isPastLength(Value value) {
          dim->second == 2;
 }
 
-/// The key axis of a mask stays last: an Unsqueeze of the mask itself (a
-/// boolean or float tensor, or the attention_mask input) inserts no axis
-/// after it. (Integer tensors that are not inputs are index plumbing, such
-/// as Optimum's GatherND coordinates, and are left alone.)
-/// True if `value` is mask data (a boolean or float tensor, or an input such
-/// as attention_mask) rather than index plumbing.
+/// The query and key axes of a mask stay last: an Unsqueeze of the mask
+/// itself (a boolean or float tensor, or the attention_mask input) inserts
+/// no axis among or after them. (Integer tensors that are not inputs are index
+/// plumbing, such as Optimum's GatherND coordinates, and are left alone.) True
+/// if `value` is mask data (a boolean or float tensor, or an input such as
+/// attention_mask) rather than index plumbing.
 bool isMaskData(Value value) {
   value = skipNoOps(value);
   Type element = getElementTypeOrSelf(value);
@@ -1373,15 +1373,20 @@ bool checkMaskUnsqueeze(onnx::NodeOp unsqueeze, ConstantMismatch &check) {
   Value input = skipNoOps(unsqueeze.getInputs()[0]);
   if (!isMaskData(input) || rankOf(input) < 2)
     return true;
+  // An input (attention_mask, [batch, keys]) keeps its last axis last; a
+  // computed mask ([..., queries, keys]) keeps its last two.
+  int64_t kept = isa<BlockArgument>(input) ? 1 : 2;
   std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
   int64_t rank = rankOf(input) + (axes ? axes->size() : 0);
   if (axes && llvm::none_of(*axes, [&](int64_t axis) {
-        return axis == -1 || axis == rank - 1;
+        int64_t normalized = axis < 0 ? axis + rank : axis;
+        return normalized >= rank - kept;
       }))
     return true;
-  return check.fail(unsqueeze, "inserts axis " +
-                                   (axes ? formatList(*axes) : "?") +
-                                   " after the mask's key axis");
+  return check.fail(unsqueeze,
+                    "inserts axis " + (axes ? formatList(*axes) : "?") +
+                        (kept == 1 ? " after the mask's key axis"
+                                   : " among the mask's query and key axes"));
 }
 
 /// A Slice of the mask keeps its leading part (`mask[..., :n]`): starts 0,
@@ -1408,6 +1413,29 @@ bool checkMaskSlice(onnx::NodeOp slice, ConstantMismatch &check) {
   return check.fail(slice, "the mask Slice does not keep a leading part "
                            "(starts 0, steps 1, ends computed or to the "
                            "end)");
+}
+
+/// The arithmetic that turns a boolean mask into an additive one,
+/// `(1 - m) * fill`: what is subtracted from is 1 and what multiplies is a
+/// finite large negative fill (`0 * -inf` would be NaN).
+bool checkMaskArithmetic(onnx::NodeOp node, ConstantMismatch &check) {
+  StringRef type = node.getOpType();
+  if (type != "Sub" && type != "Mul")
+    return true;
+  for (auto [i, input] : llvm::enumerate(node.getInputs())) {
+    ElementsAttr value = getConstant(input);
+    if (!value || cast<ShapedType>(value.getType()).getNumElements() != 1 ||
+        !isa<FloatType>(cast<ShapedType>(value.getType()).getElementType()))
+      continue;
+    float v = readFloats(value)[0];
+    if (type == "Sub" && i == 0 && v != 1)
+      return check.fail(node, "the mask is " + std::to_string(v) +
+                                  " - m, expected 1 - m");
+    if (type == "Mul" && !(std::isfinite(v) && v <= -1e4f))
+      return check.fail(node, "the mask is multiplied by " + std::to_string(v) +
+                                  ", expected a finite fill <= -1e4");
+  }
+  return true;
 }
 
 /// The causal comparison of key positions (a `[1, kv]` row) with query
@@ -1501,6 +1529,13 @@ bool checkMask(onnx::NodeOp masked, Value scores, ConstantMismatch &check) {
         !matchShapeDim(node.getResult(0)))
       return check.fail(node, "the mask reads a dimension its tensor does "
                               "not have");
+    // Of a past key/value input the mask reads only the past length.
+    if (shapeOf && isa<BlockArgument>(shapeOf.getInputs()[0]) &&
+        rankOf(shapeOf.getInputs()[0]) == 4 && !isPastLength(node.getResult(0)))
+      return check.fail(node, "the mask reads a dimension of a past "
+                              "key/value input other than its length");
+    if (!checkMaskArithmetic(node, check))
+      return false;
     // Padding masks compare attention_mask with 0 (the runtime serves one
     // unpadded sequence, so nothing else may be compared with a constant).
     StringRef type = node.getOpType();
