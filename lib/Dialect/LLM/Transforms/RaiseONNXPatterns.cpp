@@ -1471,6 +1471,29 @@ bool checkCausalComparison(onnx::NodeOp node, ConstantMismatch &check) {
                           "positions");
 }
 
+/// True if `value` is a sequence length: the sequence axis of a
+/// `[batch, seq]` input or a `[batch, seq, hidden]` activation, the length of
+/// a past key/value input, or a sum of those.
+bool isSequenceLength(Value value) {
+  value = skipNoOps(value);
+  while (onnx::NodeOp cast = getNode(value, "Cast"))
+    value = skipNoOps(cast.getInputs()[0]);
+  if (onnx::NodeOp add = getNode(value, "Add"))
+    return isSequenceLength(add.getInputs()[0]) &&
+           isSequenceLength(add.getInputs()[1]);
+  if (isPastLength(value))
+    return true;
+  // Optimum indexes its unranked 4-D mask with Ranges over all of its
+  // dimensions (GatherND coordinates); the shape is not known to check.
+  if (onnx::NodeOp gather = getNode(value, "Gather"))
+    if (onnx::NodeOp shape = getNode(skipNoOps(gather.getInputs()[0]), "Shape"))
+      if (rankOf(shape.getInputs()[0]) < 0)
+        return true;
+  std::optional<std::pair<Value, int64_t>> dim = matchShapeDim(value);
+  return dim && dim->second == 1 &&
+         (rankOf(dim->first) == 2 || rankOf(dim->first) == 3);
+}
+
 /// Checks the constants the mask of `masked` (the Add or Where that applies
 /// it to the scores) is built from, since the raised attention is causal by
 /// definition: every float scalar is 0, 1 or a large negative fill (one at
@@ -1519,6 +1542,9 @@ bool checkMask(onnx::NodeOp masked, Value scores, ConstantMismatch &check) {
          foldIndex(node.getInputs()[2]) != std::optional<int64_t>(1)))
       return check.fail(node, "a mask Range does not count by 1 from 0 or "
                               "from the past length");
+    if (node.getOpType() == "Range" && !isSequenceLength(node.getInputs()[1]))
+      return check.fail(node, "a mask Range does not end at a sequence "
+                              "length");
     if (node.getOpType() == "Shape")
       continue;
     onnx::NodeOp shapeOf =
