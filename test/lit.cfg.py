@@ -45,7 +45,10 @@ if shutil.which("node") and os.path.isfile(
 fuzz_import = os.path.join(config.microscale_tools_dir, "microscale-fuzz-import")
 if os.path.exists(fuzz_import):
     config.available_features.add("fuzzer")
-    config.substitutions.append(("%microscale_fuzz_import", fuzz_import))
+    for name in ("import", "tokenizer", "program"):
+        config.substitutions.append(
+            ("%microscale_fuzz_" + name,
+             os.path.join(config.microscale_tools_dir, "microscale-fuzz-" + name)))
 if os.path.isdir(os.path.join(models, "stories260K")):
     config.available_features.add("models")
 # Programs the build compiles once for all end-to-end tests (test/CMakeLists).

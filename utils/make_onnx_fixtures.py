@@ -433,6 +433,11 @@ def malformed_models(out):
          [value("m", B, ["seq", 4]), x], [y])
     save(out, "axis_range", [helper.make_node("Concat", ["x", "x"], ["y"], axis=2,
                                               name="concat")], [x], [y])
+    # A constant index past a static axis (x's shape has 2 entries).
+    save(out, "gather_index_range",
+         [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+          helper.make_node("Gather", ["s", "i"], ["y"], name="gather")],
+         [x], [value("y", I64, None)], [const("i", np.array(5, np.int64))])
 
 
 def bug_models(out):

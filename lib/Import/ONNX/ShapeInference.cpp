@@ -406,6 +406,16 @@ InferredTypes inferGather(const InferenceContext &c) {
   auto axis = normalizeAxis(c.intAttr("axis", 0), data->size());
   if (!axis)
     return axis.takeError();
+  // Constant indices must lie in [-n, n) of a static axis (ONNX Runtime
+  // rejects the others when it runs).
+  int64_t size = (*data)[*axis];
+  if (!ShapedType::isDynamic(size))
+    if (std::optional<Shape> values = constInts(c.inputs[1]))
+      for (int64_t index : *values)
+        if (index < -size || index >= size)
+          return fail(
+              llvm::formatv("index {0} is out of range for an axis of size {1}",
+                            index, size));
   Shape shape(data->begin(), data->begin() + *axis);
   shape.append(indices->begin(), indices->end());
   shape.append(data->begin() + *axis + 1, data->end());

@@ -106,6 +106,8 @@ struct RaiseONNXPass : public llm::impl::RaiseONNXPassBase<RaiseONNXPass> {
                             LogitsOp logits);
 
   int64_t maxContextFromGraph = 0;
+  /// Subgraphs refused because of a constant, reported when they stay.
+  RaiseRejections rejections;
 };
 
 void RaiseONNXPass::runOnOperation() {
@@ -129,7 +131,7 @@ void RaiseONNXPass::runOnOperation() {
   int64_t graphMaxContext = inferMaxContext(func);
 
   RewritePatternSet patterns(&getContext());
-  populateRaiseONNXPatterns(patterns);
+  populateRaiseONNXPatterns(patterns, &rejections);
   GreedyRewriteConfig config;
   config.maxIterations = 32;
   if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns), config))) {
@@ -164,9 +166,11 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
     if (!embedding)
       embedding = op;
   });
-  if (!embedding)
+  if (!embedding) {
+    (void)rejections.report(func);
     return func.emitError("no token embedding was recognized (a Gather from "
                           "a constant [vocab, hidden] table by input ids)");
+  }
 
   if (auto linear = logits.getDefiningOp<LinearOp>()) {
     Value weight = linear.getWeight();
@@ -210,8 +214,9 @@ LogicalResult RaiseONNXPass::finalize(func::FuncOp func) {
       [&](PositionEmbeddingOp op) { op.getIdsMutable().assign(inputIds); });
   eraseDeadOps(body);
 
-  // Anything left at the onnx level was not recognized.
-  if (failed(reportUnraisedNode(func)))
+  // Anything left at the onnx level was not recognized: first what a
+  // pattern refused because of a constant, naming the pattern.
+  if (failed(rejections.report(func)) || failed(reportUnraisedNode(func)))
     return failure();
 
   // The llm signature: token ids in, logits out.

@@ -15,6 +15,7 @@
 #include "RaiseONNX.h"
 
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 #include <cmath>
 
@@ -23,6 +24,25 @@ using namespace mlir::microscale;
 using namespace mlir::microscale::llm;
 
 namespace {
+
+/// A raising pattern that can say which constant made it refuse a subgraph
+/// it recognized.
+template <typename OpT> struct RaisePattern : OpRewritePattern<OpT> {
+  RaisePattern(MLIRContext *context, RaiseRejections *rejections)
+      : OpRewritePattern<OpT>(context), rejections(rejections) {}
+
+  /// Fails the match at `root`, recording `mismatch` if there is one.
+  LogicalResult refuse(PatternRewriter &rewriter, Operation *root,
+                       StringRef pattern, const ConstantMismatch &mismatch,
+                       StringRef otherwise) const {
+    if (rejections)
+      rejections->record(root, pattern, mismatch);
+    return rewriter.notifyMatchFailure(
+        root, mismatch ? StringRef(mismatch.message) : otherwise);
+  }
+
+  RaiseRejections *rejections;
+};
 
 bool isLLMValue(Value value) {
   Operation *op = value.getDefiningOp();
@@ -60,69 +80,102 @@ bool matchCommutative(onnx::NodeOp node,
   return fn(a, b) || fn(b, a);
 }
 
-/// True if `axes` (attribute or constant input) of a reduction is exactly the
-/// last axis of a rank-`rank` tensor.
-bool reducesLastAxis(onnx::NodeOp node, int64_t rank) {
-  SmallVector<int64_t> axes;
-  if (std::optional<SmallVector<int64_t>> attr = node.getIntsAttr("axes")) {
-    axes = *attr;
-  } else if (node.getInputs().size() > 1) {
-    ElementsAttr constant = getConstant(node.getInputs()[1]);
-    if (!constant)
-      return false;
-    for (float v : readFloats(constant))
-      axes.push_back(static_cast<int64_t>(v));
-  }
-  return axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) &&
-         node.getIntAttr("keepdims", 1) == 1;
+/// The axes of a reduction, Unsqueeze or Squeeze: the attribute (older
+/// opsets) or the constant second input. std::nullopt when absent or not
+/// constant.
+std::optional<SmallVector<int64_t>> getAxes(onnx::NodeOp node) {
+  if (std::optional<SmallVector<int64_t>> attr = node.getIntsAttr("axes"))
+    return attr;
+  if (node.getInputs().size() > 1)
+    return readInts(getConstant(node.getInputs()[1]));
+  return std::nullopt;
+}
+
+std::string formatList(ArrayRef<int64_t> values) {
+  std::string text = "[";
+  for (auto [i, v] : llvm::enumerate(values))
+    text += (i ? ", " : "") + std::to_string(v);
+  return text + "]";
+}
+
+/// True if a reduction keeps dims and reduces exactly the last axis of a
+/// rank-`rank` tensor.
+bool reducesLastAxis(onnx::NodeOp node, int64_t rank, ConstantMismatch &check) {
+  std::optional<SmallVector<int64_t>> axes = getAxes(node);
+  if (!axes)
+    return check.fail(node, "the reduction's axes are not a constant");
+  if (axes->size() != 1 || ((*axes)[0] != -1 && (*axes)[0] != rank - 1))
+    return check.fail(node, "reduces axes " + formatList(*axes) +
+                                ", expected the last axis only");
+  if (node.getIntAttr("keepdims", 1) != 1)
+    return check.fail(node, "keepdims is 0, expected 1");
+  return true;
 }
 
 /// Matches `mean(x^2)` over the last axis; returns x.
-Value matchMeanSquare(Value value) {
+Value matchMeanSquare(Value value, ConstantMismatch &check) {
   onnx::NodeOp mean = getNode(skipNoOps(value), "ReduceMean");
   if (!mean)
     return {};
   Value squared = skipNoOps(mean.getInputs()[0]);
   Value x;
   if (onnx::NodeOp pow = getNode(squared, "Pow")) {
-    if (getScalar(pow.getInputs()[1]) == 2.0)
-      x = skipNoOps(pow.getInputs()[0]);
+    std::optional<double> exponent = getScalar(pow.getInputs()[1]);
+    if (exponent != 2.0) {
+      check.fail(pow, exponent ? "the exponent is " +
+                                     std::to_string(*exponent) + ", expected 2"
+                               : "the exponent is not a constant");
+      return {};
+    }
+    x = skipNoOps(pow.getInputs()[0]);
   } else if (onnx::NodeOp mul = getNode(squared, "Mul")) {
     if (skipNoOps(mul.getInputs()[0]) == skipNoOps(mul.getInputs()[1]))
       x = skipNoOps(mul.getInputs()[0]);
   }
-  if (!x || !reducesLastAxis(mean, rankOf(x)))
+  if (!x || !reducesLastAxis(mean, rankOf(x), check))
     return {};
   return x;
 }
 
-/// Matches `sqrt(variance + eps)` where `variance` is matched by `matchVar`;
-/// returns the variance operand and sets `epsilon`.
-Value matchSqrtPlusEps(Value value, double &epsilon) {
+/// True if `epsilon` can be added under a square root as the patterns do.
+bool checkEpsilon(double epsilon, Operation *holder, ConstantMismatch &check) {
+  if (std::isfinite(epsilon) && epsilon >= 0)
+    return true;
+  return check.fail(holder, "epsilon is " + std::to_string(epsilon) +
+                                ", expected a finite value >= 0");
+}
+
+/// Matches `sqrt(variance + eps)`; returns the variance operand and sets
+/// `epsilon`.
+Value matchSqrtPlusEps(Value value, double &epsilon, ConstantMismatch &check) {
   onnx::NodeOp sqrt = getNode(skipNoOps(value), "Sqrt");
   if (!sqrt)
     return {};
   Value variance;
-  matchCommutative(getNode(skipNoOps(sqrt.getInputs()[0]), "Add"),
-                   [&](Value a, Value b) {
-                     std::optional<double> eps = getScalar(b);
-                     if (!eps)
-                       return false;
-                     epsilon = *eps;
-                     variance = a;
-                     return true;
-                   });
+  onnx::NodeOp add = getNode(skipNoOps(sqrt.getInputs()[0]), "Add");
+  matchCommutative(add, [&](Value a, Value b) {
+    std::optional<double> eps = getScalar(b);
+    if (!eps || !checkEpsilon(*eps, add, check))
+      return false;
+    epsilon = *eps;
+    variance = a;
+    return true;
+  });
   return variance;
 }
 
 /// Matches `1 / sqrt(v + eps)` in its exported spellings; returns v.
-Value matchInverseRoot(Value value, double &epsilon) {
+Value matchInverseRoot(Value value, double &epsilon, ConstantMismatch &check) {
   value = skipNoOps(value);
-  if (onnx::NodeOp div = getNode(value, "Div"))
-    if (getScalar(div.getInputs()[0]) == 1.0)
-      return matchSqrtPlusEps(div.getInputs()[1], epsilon);
+  if (onnx::NodeOp div = getNode(value, "Div")) {
+    std::optional<double> one = getScalar(div.getInputs()[0]);
+    if (one == 1.0)
+      return matchSqrtPlusEps(div.getInputs()[1], epsilon, check);
+    if (one && getNode(skipNoOps(div.getInputs()[1]), "Sqrt"))
+      check.fail(div, "divides " + std::to_string(*one) + ", expected 1");
+  }
   if (onnx::NodeOp reciprocal = getNode(value, "Reciprocal"))
-    return matchSqrtPlusEps(reciprocal.getInputs()[0], epsilon);
+    return matchSqrtPlusEps(reciprocal.getInputs()[0], epsilon, check);
   return {};
 }
 
@@ -130,29 +183,59 @@ Value matchInverseRoot(Value value, double &epsilon) {
 // Embedding
 //===----------------------------------------------------------------------===//
 
-/// True if `ids` are positions (derived from Range or a position_ids input)
-/// rather than token ids.
-bool isPositionIds(Value ids) {
+bool isPositionInput(BlockArgument arg) {
+  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  auto name =
+      func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "onnx.name")
+           : StringAttr();
+  return name && name.getValue().contains("position");
+}
+
+/// True if `range` counts 0, 1, 2, ...: the positions of the sequence.
+bool checkPositionRange(onnx::NodeOp range, ConstantMismatch &check) {
+  std::optional<int64_t> start = foldIndex(range.getInputs()[0]);
+  std::optional<int64_t> delta = foldIndex(range.getInputs()[2]);
+  if (start == 0 && delta == 1)
+    return true;
+  auto show = [](std::optional<int64_t> v) {
+    return v ? std::to_string(*v) : std::string("?");
+  };
+  return check.fail(range, "positions are Range(" + show(start) + ", n, " +
+                               show(delta) + "), expected start 0 and delta 1");
+}
+
+/// True if `ids` are positions (a position_ids input or Range(0, n, 1),
+/// through nodes that keep their values) rather than token ids. Positions
+/// changed on the way (an Add, a Range from 1, ...) fail `check`.
+bool isPositionIds(Value ids, ConstantMismatch &check) {
+  Operation *changed = nullptr;
   for (int depth = 0; depth < 8; ++depth) {
     if (auto arg = dyn_cast<BlockArgument>(ids)) {
-      auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-      auto name = func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                           "onnx.name")
-                       : StringAttr();
-      return name && name.getValue().contains("position");
+      if (!isPositionInput(arg))
+        return false;
+      if (changed)
+        return check.fail(changed, "changes the positions before the lookup");
+      return true;
     }
     auto node = ids.getDefiningOp<onnx::NodeOp>();
     if (!node || node.getInputs().empty())
       return false;
-    if (node.getOpType() == "Range")
-      return true;
+    StringRef type = node.getOpType();
+    if (type == "Range") {
+      if (changed)
+        return check.fail(changed, "changes the positions before the lookup");
+      return checkPositionRange(node, check);
+    }
+    if (type != "Unsqueeze" && type != "Squeeze" && type != "Cast" &&
+        type != "Identity" && type != "Expand" && type != "Reshape" && !changed)
+      changed = node;
     ids = node.getInputs()[0];
   }
   return false;
 }
 
-struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct EmbeddingPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Gather" || op.getIntAttr("axis", 0) != 0)
@@ -162,6 +245,10 @@ struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
     if (!tableValue || !isF32(table) || rankOf(table) != 2 || rankOf(ids) < 1 ||
         !getElementTypeOrSelf(ids.getType()).isInteger(64))
       return rewriter.notifyMatchFailure(op, "not a lookup in a 2-D table");
+    ConstantMismatch check;
+    bool positions = isPositionIds(ids, check);
+    if (check)
+      return refuse(rewriter, op, "position embedding", check, "");
     Value weight = createWeight(rewriter, table.getLoc(),
                                 getConstantName(table), tableValue);
     auto type = activationType(
@@ -169,7 +256,7 @@ struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
                               rewriter.getF32Type()),
         lastDimOf(table));
     Value result;
-    if (isPositionIds(ids))
+    if (positions)
       result =
           rewriter.create<PositionEmbeddingOp>(op.getLoc(), type, weight, ids);
     else
@@ -184,14 +271,15 @@ struct EmbeddingPattern : OpRewritePattern<onnx::NodeOp> {
 //===----------------------------------------------------------------------===//
 
 /// `gain * x / sqrt(mean(x^2) + eps)`, in the forms torch and Optimum emit.
-struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct RMSNormPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Mul")
       return failure();
     Value x, gain;
     double epsilon = 0;
+    ConstantMismatch check;
     bool matched = matchCommutative(op, [&](Value g, Value normalized) {
       ElementsAttr gainValue = getConstant(g);
       if (!gainValue || rankOf(g) != 1)
@@ -199,8 +287,8 @@ struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
       normalized = skipNoOps(normalized);
       if (onnx::NodeOp div = getNode(normalized, "Div")) {
         Value input = skipNoOps(div.getInputs()[0]);
-        Value meanInput =
-            matchMeanSquare(matchSqrtPlusEps(div.getInputs()[1], epsilon));
+        Value meanInput = matchMeanSquare(
+            matchSqrtPlusEps(div.getInputs()[1], epsilon, check), check);
         if (meanInput && meanInput == input) {
           x = input;
           gain = g;
@@ -210,7 +298,8 @@ struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
       return matchCommutative(getNode(normalized, "Mul"), [&](Value input,
                                                               Value inverse) {
         input = skipNoOps(input);
-        Value meanInput = matchMeanSquare(matchInverseRoot(inverse, epsilon));
+        Value meanInput =
+            matchMeanSquare(matchInverseRoot(inverse, epsilon, check), check);
         if (!meanInput || meanInput != input)
           return false;
         x = input;
@@ -218,6 +307,8 @@ struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
         return true;
       });
     });
+    if (!matched && check)
+      return refuse(rewriter, op, "RMSNorm", check, "");
     if (!matched || !isLLMValue(x) || lastDimOf(gain) != lastDimOf(x))
       return rewriter.notifyMatchFailure(op,
                                          "not an RMSNorm of a raised value");
@@ -229,8 +320,8 @@ struct RMSNormPattern : OpRewritePattern<onnx::NodeOp> {
 };
 
 /// ONNX's fused LayerNormalization over the last axis.
-struct LayerNormPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LayerNormPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "LayerNormalization")
@@ -248,13 +339,17 @@ struct LayerNormPattern : OpRewritePattern<onnx::NodeOp> {
       bias = {};
     if (!getConstant(scale) || (bias && !getConstant(bias)))
       return rewriter.notifyMatchFailure(op, "scale/bias are not constants");
+    double epsilon = op.getFloatAttr("epsilon", 1e-5);
+    ConstantMismatch check;
+    if (!checkEpsilon(epsilon, op, check))
+      return refuse(rewriter, op, "LayerNorm", check, "");
     Value gainWeight = weightFromConstant(rewriter, scale);
     Value biasWeight;
     if (bias)
       biasWeight = weightFromConstant(rewriter, bias);
     auto newOp = rewriter.create<LayerNormOp>(
         op.getLoc(), x.getType(), x, gainWeight, biasWeight,
-        rewriter.getF64FloatAttr(op.getFloatAttr("epsilon", 1e-5)));
+        rewriter.getF64FloatAttr(epsilon));
     SmallVector<Value> replacements(op->getNumResults(), newOp.getResult());
     rewriter.replaceOp(op, replacements);
     return success();
@@ -263,8 +358,8 @@ struct LayerNormPattern : OpRewritePattern<onnx::NodeOp> {
 
 /// `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gain + bias`, the
 /// form LayerNorm takes in exports below opset 17.
-struct DecomposedLayerNormPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct DecomposedLayerNormPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Add" && op.getOpType() != "Mul")
@@ -296,16 +391,21 @@ struct DecomposedLayerNormPattern : OpRewritePattern<onnx::NodeOp> {
       return failure();
     onnx::NodeOp centered = getNode(skipNoOps(div.getInputs()[0]), "Sub");
     double epsilon = 0;
-    Value varianceInput =
-        matchMeanSquare(matchSqrtPlusEps(div.getInputs()[1], epsilon));
+    ConstantMismatch check;
+    Value varianceInput = matchMeanSquare(
+        matchSqrtPlusEps(div.getInputs()[1], epsilon, check), check);
+    if (centered && !varianceInput && check)
+      return refuse(rewriter, op, "LayerNorm", check, "");
     if (!centered || !varianceInput ||
         skipNoOps(varianceInput) != centered.getResult(0))
       return failure();
     Value x = skipNoOps(centered.getInputs()[0]);
     onnx::NodeOp mean =
         getNode(skipNoOps(centered.getInputs()[1]), "ReduceMean");
-    if (!mean || skipNoOps(mean.getInputs()[0]) != x ||
-        !reducesLastAxis(mean, rankOf(x)) || !isLLMValue(x))
+    if (mean && skipNoOps(mean.getInputs()[0]) == x &&
+        !reducesLastAxis(mean, rankOf(x), check))
+      return refuse(rewriter, op, "LayerNorm", check, "");
+    if (!mean || skipNoOps(mean.getInputs()[0]) != x || !isLLMValue(x))
       return rewriter.notifyMatchFailure(op, "not a decomposed LayerNorm");
     if (op.getOpType() == "Mul" &&
         llvm::any_of(op->getUsers(), [](Operation *user) {
@@ -335,7 +435,8 @@ Value projectionWeight(PatternRewriter &rewriter, Value rhs, bool transposed) {
   if (!transposed)
     if (onnx::NodeOp transpose = getNode(rhs, "Transpose")) {
       std::optional<SmallVector<int64_t>> perm = transpose.getIntsAttr("perm");
-      bool swap = !perm || (perm->size() == 2 && (*perm)[0] == 1);
+      bool swap =
+          !perm || llvm::ArrayRef<int64_t>(*perm) == ArrayRef<int64_t>{1, 0};
       if (swap)
         return projectionWeight(rewriter, transpose.getInputs()[0], true);
       return {};
@@ -355,8 +456,8 @@ Value projectionWeight(PatternRewriter &rewriter, Value rhs, bool transposed) {
                       transposedData);
 }
 
-struct MatMulLinearPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct MatMulLinearPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "MatMul")
@@ -375,8 +476,8 @@ struct MatMulLinearPattern : OpRewritePattern<onnx::NodeOp> {
   }
 };
 
-struct GemmLinearPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct GemmLinearPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Gemm")
@@ -408,8 +509,8 @@ struct GemmLinearPattern : OpRewritePattern<onnx::NodeOp> {
 };
 
 /// `linear(x) + b` with a constant vector `b` folds into the linear's bias.
-struct LinearBiasPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LinearBiasPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Add")
@@ -438,8 +539,8 @@ struct LinearBiasPattern : OpRewritePattern<onnx::NodeOp> {
 
 /// `reshape(linear(reshape(x, [-1, in])), [dims of x..., out])`: exporters
 /// flatten around Gemm; the linear applies to the last axis anyway.
-struct UnflattenLinearPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct UnflattenLinearPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Reshape")
@@ -451,20 +552,36 @@ struct UnflattenLinearPattern : OpRewritePattern<onnx::NodeOp> {
     if (!flatten)
       return failure();
     Value x = skipNoOps(flatten.getInputs()[0]);
-    auto flatShape = getShapeEntries(flatten.getInputs()[1]);
-    auto outShape = getShapeEntries(op.getInputs()[1]);
-    if (!isF32(x) || !flatShape || flatShape->size() != 2 ||
-        ((*flatShape)[1] && *(*flatShape)[1] != lastDimOf(x)) || !outShape ||
-        (int64_t)outShape->size() != rankOf(x) ||
-        outShape->back() != linear.getOutFeatures())
+    Value flatTarget = flatten.getInputs()[1], outTarget = op.getInputs()[1];
+    auto flatShape = getShapeEntries(flatTarget);
+    auto outShape = getShapeEntries(outTarget);
+    if (!isF32(x) || !flatShape || flatShape->size() != 2 || !outShape ||
+        (int64_t)outShape->size() != rankOf(x))
       return rewriter.notifyMatchFailure(op, "not a flatten/unflatten pair");
-    // Leading target dimensions must be the input's own (dynamic ones come
-    // from Shape(x) in every exporter seen; static ones are checked).
-    auto xType = cast<RankedTensorType>(x.getType());
-    for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
-      if ((*outShape)[i] && !xType.isDynamicDim(i) &&
-          *(*outShape)[i] != xType.getDimSize(i) && *(*outShape)[i] != 0)
-        return rewriter.notifyMatchFailure(op, "leading dimensions change");
+    // Flattened to [-1, in] and back to [dims of x..., out]: entries are
+    // constants or x's own dimensions read with Shape+Gather.
+    ConstantMismatch check;
+    int64_t rank = rankOf(x);
+    auto isDim = [&](Value target, std::optional<int64_t> entry, unsigned i,
+                     int64_t axis) {
+      auto type = cast<RankedTensorType>(x.getType());
+      if (entry)
+        return !type.isDynamicDim(axis) && *entry == type.getDimSize(axis);
+      return isShapeDimEntry(target, i, axis);
+    };
+    if ((*flatShape)[0] != -1 ||
+        !isDim(flatTarget, (*flatShape)[1], 1, rank - 1))
+      check.fail(flatten, "flattens to a target that is not [-1, in_features]");
+    else if (outShape->back() != linear.getOutFeatures())
+      check.fail(op, "unflattens to a last dimension that is not " +
+                         std::to_string(linear.getOutFeatures()));
+    for (int64_t i = 0; !check && i + 1 < rank; ++i)
+      if (!isDim(outTarget, (*outShape)[i], i, i))
+        check.fail(op, "unflattened entry " + std::to_string(i) +
+                           " is not dimension " + std::to_string(i) +
+                           " of the input");
+    if (check)
+      return refuse(rewriter, op, "flattened projection", check, "");
     rewriter.replaceOpWithNewOp<LinearOp>(
         op, activationType(x.getType(), linear.getOutFeatures()), x,
         linear.getWeight(), linear.getBias());
@@ -486,10 +603,32 @@ Value sliceRows(PatternRewriter &rewriter, Value weight, int64_t begin,
                       (getConstantName(weight) + suffix).str(), shape, rows);
 }
 
+/// True if Split `op` of `total` features computes parts of `sizes`.
+bool checkSplitSizes(onnx::NodeOp op, ArrayRef<int64_t> sizes, int64_t total,
+                     ConstantMismatch &check) {
+  std::optional<SmallVector<int64_t>> split = op.getIntsAttr("split");
+  if (!split && op.getInputs().size() > 1 &&
+      !isa<NoneType>(op.getInputs()[1].getType())) {
+    split = readInts(getConstant(op.getInputs()[1]));
+    if (!split)
+      return check.fail(op, "the split sizes are not a constant");
+  }
+  if (!split) {
+    // Equal parts.
+    int64_t parts = sizes.size();
+    split = SmallVector<int64_t>(parts, total % parts ? -1 : total / parts);
+  }
+  if (llvm::ArrayRef<int64_t>(*split) != sizes)
+    return check.fail(op, "splits " + std::to_string(total) +
+                              " features into " + formatList(*split) +
+                              ", but its results have " + formatList(sizes));
+  return true;
+}
+
 /// A fused projection split along its output features (GPT-2's c_attn)
 /// becomes one linear per part.
-struct SplitLinearPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct SplitLinearPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Split")
@@ -508,6 +647,11 @@ struct SplitLinearPattern : OpRewritePattern<onnx::NodeOp> {
         return rewriter.notifyMatchFailure(op, "split sizes are not static");
       sizes.push_back(size);
     }
+    // The result types are what the file declares; the sizes the node
+    // computes must agree with them.
+    ConstantMismatch check;
+    if (!checkSplitSizes(op, sizes, linear.getOutFeatures(), check))
+      return refuse(rewriter, op, "split projection", check, "");
     SmallVector<Value> parts;
     int64_t begin = 0;
     for (auto [i, size] : llvm::enumerate(sizes)) {
@@ -656,8 +800,8 @@ std::optional<MatchedActivation> matchActivation(Value value) {
 }
 
 /// `down(act(...))` where the activation reads raised projections.
-struct MLPPattern : OpRewritePattern<LinearOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct MLPPattern : RaisePattern<LinearOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(LinearOp down,
                                 PatternRewriter &rewriter) const override {
     if (isLLMValue(down.getInput()))
@@ -723,23 +867,140 @@ std::optional<double> findRopeTheta(Value table, int64_t half) {
   return std::nullopt;
 }
 
-/// True if `value` is `Slice(x)` along the last axis.
-bool isLastAxisSliceOf(Value value, Value x) {
+/// True if `value` is `Slice(x)` along the last axis of `x`, whose last
+/// dimension is `dim`, taking exactly `[begin, end)`. Starts and ends may be
+/// computed from x's shape (exporters write `x.shape[-1] // 2`) and are
+/// clamped as ONNX does, so INT64_MAX means "to the end".
+bool isLastAxisSliceOf(Value value, Value x, int64_t dim, int64_t begin,
+                       int64_t end, ConstantMismatch &check) {
   onnx::NodeOp slice = getNode(value, "Slice");
   if (!slice || slice.getInputs()[0] != x)
     return false;
-  if (slice.getInputs().size() < 4)
+  auto inputs = slice.getInputs();
+  auto present = [&](unsigned i) {
+    return inputs.size() > i && !isa<NoneType>(inputs[i].getType());
+  };
+  if (!present(1) || !present(2) || !present(3))
+    return check.fail(slice, "the rotary Slice does not give starts, ends and "
+                             "axes as inputs");
+  auto dimOf = [&](Value v, int64_t axis) -> std::optional<int64_t> {
+    if (skipNoOps(v) == x && axis == rankOf(x) - 1)
+      return dim;
+    return std::nullopt;
+  };
+  std::optional<int64_t> start = foldIndex(inputs[1], dimOf);
+  std::optional<int64_t> stop = foldIndex(inputs[2], dimOf);
+  std::optional<int64_t> axis = foldIndex(inputs[3]);
+  std::optional<int64_t> step = present(4) ? foldIndex(inputs[4]) : 1;
+  if (!start || !stop || !axis || !step)
+    return check.fail(slice, "the rotary Slice's starts, ends, axes or steps "
+                             "are not constants");
+  if ((*axis != -1 && *axis != rankOf(x) - 1) || *step != 1)
+    return check.fail(slice, "the rotary Slice is on axis " +
+                                 std::to_string(*axis) + " with step " +
+                                 std::to_string(*step) +
+                                 ", expected the last axis with step 1");
+  auto clamp = [&](int64_t v) {
+    if (v < 0)
+      v = v < -dim ? 0 : v + dim;
+    return std::min(v, dim);
+  };
+  if (clamp(*start) != begin || clamp(*stop) != end)
+    return check.fail(
+        slice, "the rotary Slice takes [" + std::to_string(*start) + ", " +
+                   std::to_string(*stop) + ") of head_dim " +
+                   std::to_string(dim) + ", expected [" +
+                   std::to_string(begin) + ", " + std::to_string(end) + ")");
+  return true;
+}
+
+/// True if `angles` is `positions * inverse frequencies`, as
+/// `Mul(Unsqueeze(positions, -1), freqs)` (llama2.c, torch) or
+/// `Transpose(MatMul(freqs[:, :, None], positions[:, None, :]))` (Optimum).
+bool checkRopeAngles(Value angles, Operation *consumer,
+                     ConstantMismatch &check) {
+  auto skipCasts = [](Value v) {
+    while (onnx::NodeOp cast = getNode(skipNoOps(v), "Cast"))
+      v = cast.getInputs()[0];
+    return skipNoOps(v);
+  };
+  auto positionsOf = [&](onnx::NodeOp unsqueeze, int64_t axis) {
+    std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
+    int64_t rank = rankOf(unsqueeze.getResult(0));
+    if (!axes || axes->size() != 1 ||
+        ((*axes)[0] != axis && (*axes)[0] != axis + rank))
+      return check.fail(unsqueeze, "inserts the rotary positions' axis at " +
+                                       (axes ? formatList(*axes) : "?") +
+                                       ", expected [" + std::to_string(axis) +
+                                       "]");
+    if (!isPositionIds(unsqueeze.getInputs()[0], check))
+      return check.fail(unsqueeze, "the rotary angles are not computed from "
+                                   "the positions");
     return true;
-  ElementsAttr axes = getConstant(slice.getInputs()[3]);
-  if (!axes)
+  };
+  if (onnx::NodeOp mul = getNode(angles, "Mul")) {
+    bool found = false;
+    matchCommutative(mul, [&](Value a, Value freqs) {
+      onnx::NodeOp unsqueeze = getNode(skipCasts(a), "Unsqueeze");
+      if (!unsqueeze || !getConstant(freqs))
+        return false;
+      found = true;
+      return positionsOf(unsqueeze, -1);
+    });
+    return found ? !check
+                 : check.fail(mul, "the rotary angles are not positions "
+                                   "times frequencies");
+  }
+  onnx::NodeOp transpose = getNode(angles, "Transpose");
+  onnx::NodeOp matmul =
+      transpose ? getNode(skipNoOps(transpose.getInputs()[0]), "MatMul")
+                : onnx::NodeOp();
+  if (!matmul)
+    return check.fail(consumer, "the rotary angles are not positions times "
+                                "frequencies");
+  std::optional<SmallVector<int64_t>> perm = transpose.getIntsAttr("perm");
+  if (!perm || llvm::ArrayRef<int64_t>(*perm) != ArrayRef<int64_t>{0, 2, 1})
+    return check.fail(transpose, "transposes the rotary angles with " +
+                                     (perm ? formatList(*perm) : "no perm") +
+                                     ", expected [0, 2, 1]");
+  onnx::NodeOp unsqueeze =
+      getNode(skipCasts(matmul.getInputs()[1]), "Unsqueeze");
+  if (!unsqueeze)
+    return check.fail(matmul, "the rotary angles are not frequencies times "
+                              "positions");
+  return positionsOf(unsqueeze, 1);
+}
+
+/// True if `table` is `Unsqueeze(opType(Concat(a, a, axis=-1)), [1])`: the
+/// cos or sin of the angles, duplicated for both halves and broadcast over
+/// the heads.
+bool checkRopeTable(Value table, StringRef opType, ConstantMismatch &check) {
+  onnx::NodeOp unsqueeze = getNode(skipNoOps(table), "Unsqueeze");
+  if (!unsqueeze)
     return false;
-  std::vector<float> values = readFloats(axes);
-  return values.size() == 1 && (values[0] == -1 || values[0] == rankOf(x) - 1);
+  std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
+  if (!axes || llvm::ArrayRef<int64_t>(*axes) != ArrayRef<int64_t>{1})
+    return check.fail(unsqueeze, "inserts the rotary table's head axis at " +
+                                     (axes ? formatList(*axes) : "?") +
+                                     ", expected [1]");
+  onnx::NodeOp trig = getNode(skipNoOps(unsqueeze.getInputs()[0]), opType);
+  if (!trig)
+    return check.fail(unsqueeze, "the rotary table is not a " + opType);
+  onnx::NodeOp concat = getNode(skipNoOps(trig.getInputs()[0]), "Concat");
+  int64_t axis = concat ? concat.getIntAttr("axis", 0) : 0;
+  if (!concat || concat.getInputs().size() != 2 ||
+      skipNoOps(concat.getInputs()[0]) != skipNoOps(concat.getInputs()[1]) ||
+      (axis != -1 && axis != rankOf(concat.getResult(0)) - 1))
+    return check.fail(concat ? concat : trig,
+                      "the rotary angles are not Concat(a, a) along the last "
+                      "axis");
+  return checkRopeAngles(skipNoOps(concat.getInputs()[0]), concat, check);
 }
 
 /// Matches `x * cos + rotate_half(x) * sin` on `[b, heads, s, d]` values;
 /// returns x and fills `info`.
-Value matchRotateHalfRope(Value value, int64_t headDim, RopeInfo &info) {
+Value matchRotateHalfRope(Value value, int64_t headDim, RopeInfo &info,
+                          ConstantMismatch &check) {
   Value x;
   matchCommutative(getNode(value, "Add"), [&](Value cosTerm, Value sinTerm) {
     return matchCommutative(
@@ -753,8 +1014,15 @@ Value matchRotateHalfRope(Value value, int64_t headDim, RopeInfo &info) {
                 if (axis != -1 && axis != rankOf(input) - 1)
                   return false;
                 onnx::NodeOp neg = getNode(concat.getInputs()[0], "Neg");
-                if (!neg || !isLastAxisSliceOf(neg.getInputs()[0], input) ||
-                    !isLastAxisSliceOf(concat.getInputs()[1], input))
+                int64_t half = headDim / 2;
+                if (!neg || headDim % 2 ||
+                    !isLastAxisSliceOf(neg.getInputs()[0], input, headDim, half,
+                                       headDim, check) ||
+                    !isLastAxisSliceOf(concat.getInputs()[1], input, headDim, 0,
+                                       half, check))
+                  return false;
+                if (!checkRopeTable(cos, "Cos", check) ||
+                    !checkRopeTable(sin, "Sin", check))
                   return false;
                 std::optional<double> theta = findRopeTheta(cos, headDim / 2);
                 if (!theta || findRopeTheta(sin, headDim / 2) != theta)
@@ -774,11 +1042,120 @@ struct HeadsOperand {
   int64_t heads = 0;
   int64_t headDim = 0;
   std::optional<RopeInfo> rope;
+  /// repeat_kv's constants: `[b, kvHeads, repeats, s, head_dim]` expanded
+  /// and reshaped to `[b, heads, s, head_dim]`, checked against q and k.
+  struct Repeat {
+    Operation *node;
+    int64_t kvHeads, repeats, headDim, heads;
+  };
+  std::optional<Repeat> repeat;
 };
+
+/// Strips exporters' `Where(Equal(s, -1 * ones), ones, s)` around an Expand
+/// target (it turns -1 entries into 1), checking its constants; null if
+/// they are not those.
+Value stripExpandNormalization(Value shape, ConstantMismatch &check) {
+  onnx::NodeOp where = getNode(shape, "Where");
+  if (!where)
+    return shape;
+  Value target = skipNoOps(where.getInputs()[2]);
+  onnx::NodeOp equal = getNode(skipNoOps(where.getInputs()[0]), "Equal");
+  onnx::NodeOp ones =
+      getNode(skipNoOps(where.getInputs()[1]), "ConstantOfShape");
+  onnx::NodeOp mul =
+      equal ? getNode(skipNoOps(equal.getInputs()[1]), "Mul") : onnx::NodeOp();
+  std::optional<int64_t> minusOne =
+      mul ? getIntScalar(mul.getInputs()[1]) : std::nullopt;
+  std::optional<SmallVector<int64_t>> one =
+      ones ? readInts(dyn_cast_or_null<ElementsAttr>(ones.getOnnxAttr("value")))
+           : std::nullopt;
+  if (equal && skipNoOps(equal.getInputs()[0]) == target && minusOne == -1 &&
+      one && one->size() == 1 && one->front() == 1)
+    return target;
+  check.fail(where, "the expanded shape is not normalized as "
+                    "Where(Equal(s, -1), 1, s)");
+  return {};
+}
+
+/// Reads repeat_kv's Expand and Reshape targets (the Expand target behind
+/// exporters' `Where(Equal(s, -1), 1, s)` normalization).
+std::optional<HeadsOperand::Repeat>
+readRepeat(onnx::NodeOp expand, onnx::NodeOp reshape, ConstantMismatch &check) {
+  Value shape =
+      stripExpandNormalization(skipNoOps(expand.getInputs()[1]), check);
+  if (!shape)
+    return std::nullopt;
+  if (onnx::NodeOp flat = getNode(shape, "Reshape"))
+    shape = skipNoOps(flat.getInputs()[0]);
+  auto entries = getShapeEntries(shape);
+  auto target = getShapeEntries(reshape.getInputs()[1]);
+  if (!entries || entries->size() != 5 || !(*entries)[1] || !(*entries)[2] ||
+      !(*entries)[4] || !isShapeDimEntry(shape, 0, 0) ||
+      !isShapeDimEntry(shape, 3, 2)) {
+    check.fail(expand, "repeat_kv's expanded shape is not [batch, kv_heads, "
+                       "repeats, seq, head_dim]");
+    return std::nullopt;
+  }
+  if (!target || target->size() != 4 || !(*target)[1] || !(*target)[3] ||
+      !isShapeDimEntry(reshape.getInputs()[1], 0, 0) ||
+      !isShapeDimEntry(reshape.getInputs()[1], 2, 2)) {
+    check.fail(reshape, "repeat_kv's target is not [batch, heads, seq, "
+                        "head_dim]");
+    return std::nullopt;
+  }
+  if ((*target)[3] != (*entries)[4]) {
+    check.fail(reshape, "repeat_kv's head_dim changes");
+    return std::nullopt;
+  }
+  return HeadsOperand::Repeat{expand, *(*entries)[1], *(*entries)[2],
+                              *(*entries)[4], *(*target)[1]};
+}
+
+/// True if the first `count` entries of a Reshape target keep the input's
+/// leading dimensions: each is 0 (copy), -1 (inferred; at most one in the
+/// target) or that same dimension read with Shape+Gather.
+bool checkLeadingDims(onnx::NodeOp reshape, unsigned count,
+                      ConstantMismatch &check) {
+  Value shape = reshape.getInputs()[1];
+  std::optional<SmallVector<std::optional<int64_t>>> entries =
+      getShapeEntries(shape);
+  if (!entries || entries->size() < count)
+    return check.fail(reshape, "the target shape is not known");
+  if (llvm::count(*entries, std::optional<int64_t>(-1)) > 1)
+    return check.fail(reshape, "the target has more than one -1");
+  // The one-element pieces of a Concat target, by entry.
+  SmallVector<Value> pieces;
+  if (onnx::NodeOp concat = getNode(shape, "Concat"))
+    for (Value piece : concat.getInputs()) {
+      auto type = cast<RankedTensorType>(piece.getType());
+      pieces.append(type.getDimSize(0),
+                    type.getDimSize(0) == 1 ? piece : Value());
+    }
+  auto inType = dyn_cast<RankedTensorType>(reshape.getInputs()[0].getType());
+  for (unsigned i = 0; i < count; ++i) {
+    std::optional<int64_t> entry = (*entries)[i];
+    bool copies = entry == -1 ||
+                  (entry == 0 && reshape.getIntAttr("allowzero", 0) == 0) ||
+                  (entry && inType && inType.getRank() > i &&
+                   inType.getDimSize(i) == *entry);
+    if (!entry && i < pieces.size() && pieces[i])
+      if (std::optional<std::pair<Value, int64_t>> dim =
+              matchShapeDim(pieces[i]))
+        copies = dim->second == i;
+    if (!copies)
+      return check.fail(
+          reshape,
+          "target entry " + std::to_string(i) + " is " +
+              (entry ? std::to_string(*entry) : std::string("computed")) +
+              ", expected dimension " + std::to_string(i) + " of the input");
+  }
+  return true;
+}
 
 /// Peels grouped-query repetition, past-KV concatenation, RoPE and the
 /// head split off an attention operand.
 std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
+                                        ConstantMismatch &check,
                                         bool alreadySplit = false) {
   HeadsOperand result;
   if (isKeyValue) {
@@ -787,13 +1164,23 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
       if (onnx::NodeOp expand = getNode(reshape.getInputs()[0], "Expand"))
         if (onnx::NodeOp unsqueeze =
                 getNode(expand.getInputs()[0], "Unsqueeze")) {
-          auto inType =
-              dyn_cast<RankedTensorType>(unsqueeze.getInputs()[0].getType());
-          auto outType =
-              dyn_cast<RankedTensorType>(unsqueeze.getResult(0).getType());
-          if (inType && outType && inType.getRank() == 4 &&
-              outType.getRank() == 5 && outType.getDimSize(2) == 1)
+          // The types are the file's word; the axes are what runs.
+          std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
+          if (rankOf(unsqueeze.getInputs()[0]) == 4) {
+            result.repeat = readRepeat(expand, reshape, check);
+            if (!result.repeat)
+              return std::nullopt;
+            if (!axes ||
+                (llvm::ArrayRef<int64_t>(*axes) != ArrayRef<int64_t>{2} &&
+                 llvm::ArrayRef<int64_t>(*axes) != ArrayRef<int64_t>{-3})) {
+              check.fail(unsqueeze, "repeats key/value heads after inserting "
+                                    "axis " +
+                                        (axes ? formatList(*axes) : "?") +
+                                        ", expected [2]");
+              return std::nullopt;
+            }
             value = unsqueeze.getInputs()[0];
+          }
         }
     // present = concat(past, new) along the sequence axis.
     if (onnx::NodeOp concat = getNode(value, "Concat")) {
@@ -837,7 +1224,7 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
           auto entries = getShapeEntries(split.getInputs()[1]);
           if (!entries || entries->size() != 4 || !entries->back())
             continue;
-          Value x = matchRotateHalfRope(value, *entries->back(), rope);
+          Value x = matchRotateHalfRope(value, *entries->back(), rope, check);
           if (x == input) {
             result.rope = rope;
             reshape = split;
@@ -854,16 +1241,34 @@ std::optional<HeadsOperand> unpackHeads(Value value, bool isKeyValue,
   Value projection = skipNoOps(reshape.getInputs()[0]);
   if (!entries || entries->size() != 4 || !isLLMValue(projection))
     return std::nullopt;
+  if (!checkLeadingDims(reshape, 2, check))
+    return std::nullopt;
   int64_t features = lastDimOf(projection);
   std::optional<int64_t> heads = (*entries)[2], headDim = (*entries)[3];
-  if (headDim && *headDim > 0 && !heads && !ShapedType::isDynamic(features))
+  // Computed entries and -1 are inferred from the features; 0 (copy a
+  // dimension the rank-3 input does not have) and other values are not.
+  auto inferred = [](std::optional<int64_t> entry) {
+    return !entry || *entry == -1;
+  };
+  if (headDim && *headDim > 0 && inferred(heads) &&
+      !ShapedType::isDynamic(features))
     heads = features / *headDim;
-  if (heads && *heads > 0 && (!headDim || *headDim <= 0) &&
+  if (heads && *heads > 0 && inferred(headDim) &&
       !ShapedType::isDynamic(features))
     headDim = features / *heads;
   if (!heads || !headDim || *heads <= 0 || *headDim <= 0 ||
-      (!ShapedType::isDynamic(features) && *heads * *headDim != features))
+      (!ShapedType::isDynamic(features) &&
+       llvm::checkedMul(*heads, *headDim) != features)) {
+    check.fail(reshape, "splits " + std::to_string(features) +
+                            " features into heads of target " +
+                            formatList(llvm::to_vector(
+                                llvm::map_range(*entries,
+                                                [](std::optional<int64_t> e) {
+                                                  return e.value_or(-2);
+                                                }))) +
+                            " (-2: computed)");
     return std::nullopt;
+  }
   result.projection = projection;
   result.heads = *heads;
   result.headDim = *headDim;
@@ -920,10 +1325,273 @@ Value peelScale(Value value, double &scale) {
   }
 }
 
+/// True if a square constant `[..., n, n]` is a causal pattern: true (or
+/// nonzero) exactly above the diagonal (what to hide) or exactly on and below
+/// it (what to keep).
+bool isTriangular(ElementsAttr value) {
+  auto type = cast<ShapedType>(value.getType());
+  int64_t n = type.getRank() >= 2 ? type.getShape().back() : 0;
+  if (n < 2 || type.getShape()[type.getRank() - 2] != n)
+    return false;
+  std::optional<SmallVector<int64_t>> ints = readInts(value);
+  std::vector<float> floats;
+  if (!ints)
+    floats = readFloats(value);
+  auto at = [&](int64_t i) { return ints ? (*ints)[i] != 0 : floats[i] != 0; };
+  int64_t count = type.getNumElements();
+  bool above = true, below = true;
+  for (int64_t i = 0; i < count && (above || below); ++i) {
+    int64_t row = (i / n) % n, column = i % n;
+    above &= at(i) == (column > row);
+    below &= at(i) == (column <= row);
+  }
+  return above || below;
+}
+
+/// True if `value` is the sequence length of a past key/value input
+/// `[batch, heads, seq, head_dim]`: where new positions start.
+bool isPastLength(Value value) {
+  std::optional<std::pair<Value, int64_t>> dim = matchShapeDim(value);
+  return dim && isa<BlockArgument>(dim->first) && rankOf(dim->first) == 4 &&
+         dim->second == 2;
+}
+
+/// The query and key axes of a mask stay last: an Unsqueeze of the mask
+/// itself (a boolean or float tensor, or the attention_mask input) inserts
+/// no axis among or after them. (Integer tensors that are not inputs are index
+/// plumbing, such as Optimum's GatherND coordinates, and are left alone.) True
+/// if `value` is mask data (a boolean or float tensor, or an input such as
+/// attention_mask) rather than index plumbing.
+bool isMaskData(Value value) {
+  value = skipNoOps(value);
+  Type element = getElementTypeOrSelf(value);
+  return isa<BlockArgument>(value) || !isa<IntegerType>(element) ||
+         element.isInteger(1);
+}
+
+bool checkMaskUnsqueeze(onnx::NodeOp unsqueeze, ConstantMismatch &check) {
+  Value input = skipNoOps(unsqueeze.getInputs()[0]);
+  if (!isMaskData(input) || rankOf(input) < 2)
+    return true;
+  // An input (attention_mask, [batch, keys]) keeps its last axis last; a
+  // computed mask ([..., queries, keys]) keeps its last two.
+  int64_t kept = isa<BlockArgument>(input) ? 1 : 2;
+  std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
+  int64_t rank = rankOf(input) + (axes ? axes->size() : 0);
+  if (axes && llvm::none_of(*axes, [&](int64_t axis) {
+        int64_t normalized = axis < 0 ? axis + rank : axis;
+        return normalized >= rank - kept;
+      }))
+    return true;
+  return check.fail(unsqueeze,
+                    "inserts axis " + (axes ? formatList(*axes) : "?") +
+                        (kept == 1 ? " after the mask's key axis"
+                                   : " among the mask's query and key axes"));
+}
+
+/// A Slice of the mask keeps its leading part (`mask[..., :n]`): starts 0,
+/// steps 1, ends computed from shapes or "to the end".
+bool checkMaskSlice(onnx::NodeOp slice, ConstantMismatch &check) {
+  auto inputs = slice.getInputs();
+  auto given = [&](unsigned i) {
+    return inputs.size() > i && !isa<NoneType>(inputs[i].getType());
+  };
+  if (!given(2) || !isMaskData(inputs[0]))
+    return true; // An opset < 10 Slice, or index plumbing.
+  std::optional<SmallVector<int64_t>> starts = readInts(getConstant(inputs[1]));
+  std::optional<SmallVector<int64_t>> ends = readInts(getConstant(inputs[2]));
+  std::optional<SmallVector<int64_t>> steps =
+      given(4) ? readInts(getConstant(inputs[4]))
+               : std::optional<SmallVector<int64_t>>(SmallVector<int64_t>{});
+  bool ok = starts && steps &&
+            llvm::all_of(*starts, [](int64_t v) { return v == 0; }) &&
+            llvm::all_of(*steps, [](int64_t v) { return v == 1; });
+  if (ok && ends)
+    ok = llvm::all_of(*ends, [](int64_t v) { return v >= INT32_MAX; });
+  if (ok)
+    return true;
+  return check.fail(slice, "the mask Slice does not keep a leading part "
+                           "(starts 0, steps 1, ends computed or to the "
+                           "end)");
+}
+
+/// The arithmetic that turns a boolean mask into an additive one,
+/// `(1 - m) * fill`: what is subtracted from is 1 and what multiplies is a
+/// finite large negative fill (`0 * -inf` would be NaN).
+bool checkMaskArithmetic(onnx::NodeOp node, ConstantMismatch &check) {
+  StringRef type = node.getOpType();
+  if (type != "Sub" && type != "Mul")
+    return true;
+  for (auto [i, input] : llvm::enumerate(node.getInputs())) {
+    ElementsAttr value = getConstant(input);
+    if (!value || cast<ShapedType>(value.getType()).getNumElements() != 1 ||
+        !isa<FloatType>(cast<ShapedType>(value.getType()).getElementType()))
+      continue;
+    float v = readFloats(value)[0];
+    if (type == "Sub" && i == 0 && v != 1)
+      return check.fail(node, "the mask is " + std::to_string(v) +
+                                  " - m, expected 1 - m");
+    if (type == "Mul" && !(std::isfinite(v) && v <= -1e4f))
+      return check.fail(node, "the mask is multiplied by " + std::to_string(v) +
+                                  ", expected a finite fill <= -1e4");
+  }
+  return true;
+}
+
+/// The causal comparison of key positions (a `[1, kv]` row) with query
+/// positions (a `[q, 1]` column): `keys <= queries` or `queries >= keys`
+/// (strict forms too). Comparisons of other shapes are not position grids
+/// and are left to the other checks.
+bool checkCausalComparison(onnx::NodeOp node, ConstantMismatch &check) {
+  StringRef type = node.getOpType();
+  bool keysFirst = type == "LessOrEqual" || type == "Less";
+  if (!keysFirst && type != "GreaterOrEqual" && type != "Greater")
+    return true;
+  Value a = node.getInputs()[0], b = node.getInputs()[1];
+  if (getConstant(a) || getConstant(b) || rankOf(a) != 2 || rankOf(b) != 2)
+    return true;
+  // A position vector made 2-D by an Unsqueeze is a row or a column by its
+  // axes (what runs); anything else by its type.
+  auto isUnitAt = [](Value v, int64_t dim) {
+    if (onnx::NodeOp unsqueeze = getNode(skipNoOps(v), "Unsqueeze"))
+      if (rankOf(unsqueeze.getInputs()[0]) == 1) {
+        std::optional<SmallVector<int64_t>> axes = getAxes(unsqueeze);
+        return axes && axes->size() == 1 &&
+               ((*axes)[0] == dim || (*axes)[0] == dim - 2);
+      }
+    return cast<RankedTensorType>(v.getType()).getDimSize(dim) == 1;
+  };
+  auto isRow = [&](Value v) { return isUnitAt(v, 0); };
+  auto isColumn = [&](Value v) { return isUnitAt(v, 1); };
+  Value keys = keysFirst ? a : b, queries = keysFirst ? b : a;
+  if (isRow(keys) && isColumn(queries))
+    return true;
+  return check.fail(node, "the causal comparison is not of a [1, kv] row of "
+                          "key positions with a [q, 1] column of query "
+                          "positions");
+}
+
+/// True if `value` is a sequence length: the sequence axis of a
+/// `[batch, seq]` input or a `[batch, seq, hidden]` activation, the length of
+/// a past key/value input, or a sum of those.
+bool isSequenceLength(Value value) {
+  value = skipNoOps(value);
+  while (onnx::NodeOp cast = getNode(value, "Cast"))
+    value = skipNoOps(cast.getInputs()[0]);
+  if (onnx::NodeOp add = getNode(value, "Add"))
+    return isSequenceLength(add.getInputs()[0]) &&
+           isSequenceLength(add.getInputs()[1]);
+  if (isPastLength(value))
+    return true;
+  // Optimum indexes its unranked 4-D mask with Ranges over all of its
+  // dimensions (GatherND coordinates); the shape is not known to check.
+  if (onnx::NodeOp gather = getNode(value, "Gather"))
+    if (onnx::NodeOp shape = getNode(skipNoOps(gather.getInputs()[0]), "Shape"))
+      if (rankOf(shape.getInputs()[0]) < 0)
+        return true;
+  std::optional<std::pair<Value, int64_t>> dim = matchShapeDim(value);
+  return dim && dim->second == 1 &&
+         (rankOf(dim->first) == 2 || rankOf(dim->first) == 3);
+}
+
+/// Checks the constants the mask of `masked` (the Add or Where that applies
+/// it to the scores) is built from, since the raised attention is causal by
+/// definition: every float scalar is 0, 1 or a large negative fill (one at
+/// least), every square table is triangular and every Range counts by 1
+/// from 0 or from the past length. The
+/// walk stops at Shape nodes: what they read is only sizes.
+bool checkMask(onnx::NodeOp masked, Value scores, ConstantMismatch &check) {
+  SmallVector<Value> worklist;
+  for (Value input : masked.getInputs())
+    if (skipNoOps(input) != scores)
+      worklist.push_back(input);
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  bool hasFill = false;
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val().getDefiningOp();
+    if (!op || !seen.insert(op).second)
+      continue;
+    if (seen.size() > 512)
+      return check.fail(masked, "the mask is too large a computation");
+    if (auto constant = dyn_cast<onnx::ConstantOp>(op)) {
+      auto type = constant.getType();
+      if (type.getNumElements() == 1 && isa<FloatType>(type.getElementType())) {
+        float v = readFloats(constant.getValue())[0];
+        if (v <= -1e4f) {
+          hasFill = true;
+          continue;
+        }
+        if (v != 0 && v != 1)
+          return check.fail(constant, "the mask holds " + std::to_string(v) +
+                                          ", expected 0, 1 or a large "
+                                          "negative fill");
+      }
+      if (type.getRank() >= 2 && type.getShape().back() > 1 &&
+          type.getShape().back() == type.getShape()[type.getRank() - 2] &&
+          !isTriangular(constant.getValue()))
+        return check.fail(constant, "the mask table is not causal "
+                                    "(triangular)");
+      continue;
+    }
+    auto node = dyn_cast<onnx::NodeOp>(op);
+    if (!node)
+      continue;
+    if (node.getOpType() == "Range" &&
+        ((foldIndex(node.getInputs()[0]) != std::optional<int64_t>(0) &&
+          !isPastLength(node.getInputs()[0])) ||
+         foldIndex(node.getInputs()[2]) != std::optional<int64_t>(1)))
+      return check.fail(node, "a mask Range does not count by 1 from 0 or "
+                              "from the past length");
+    if (node.getOpType() == "Range" && !isSequenceLength(node.getInputs()[1]))
+      return check.fail(node, "a mask Range does not end at a sequence "
+                              "length");
+    if (node.getOpType() == "Shape")
+      continue;
+    onnx::NodeOp shapeOf =
+        node.getOpType() == "Gather"
+            ? getNode(skipNoOps(node.getInputs()[0]), "Shape")
+            : onnx::NodeOp();
+    if (shapeOf && rankOf(shapeOf.getInputs()[0]) >= 0 &&
+        !matchShapeDim(node.getResult(0)))
+      return check.fail(node, "the mask reads a dimension its tensor does "
+                              "not have");
+    // Of a past key/value input the mask reads only the past length.
+    if (shapeOf && isa<BlockArgument>(shapeOf.getInputs()[0]) &&
+        rankOf(shapeOf.getInputs()[0]) == 4 && !isPastLength(node.getResult(0)))
+      return check.fail(node, "the mask reads a dimension of a past "
+                              "key/value input other than its length");
+    if (!checkMaskArithmetic(node, check))
+      return false;
+    // Padding masks compare attention_mask with 0 (the runtime serves one
+    // unpadded sequence, so nothing else may be compared with a constant).
+    StringRef type = node.getOpType();
+    if (!checkCausalComparison(node, check))
+      return false;
+    if (type == "Greater" || type == "Less" || type == "Equal" ||
+        type == "GreaterOrEqual" || type == "LessOrEqual")
+      for (Value input : node.getInputs())
+        if (getConstant(input)) {
+          std::vector<float> values = readFloats(getConstant(input));
+          if (values.size() != 1 || values[0] != 0)
+            return check.fail(node, "the mask compares with a constant "
+                                    "other than 0");
+        }
+    if (type == "Unsqueeze" && !checkMaskUnsqueeze(node, check))
+      return false;
+    if (type == "Slice" && !checkMaskSlice(node, check))
+      return false;
+    for (Value input : node.getInputs())
+      worklist.push_back(input);
+  }
+  if (!hasFill)
+    return check.fail(masked, "the mask has no large negative fill value");
+  return true;
+}
+
 /// softmax(scale * q k^T + mask) v, with heads split and merged around it.
 /// The root is the Softmax; the replaced value is the merged-heads Reshape.
-struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct AttentionPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp softmax,
                                 PatternRewriter &rewriter) const override {
     if (softmax.getOpType() != "Softmax")
@@ -944,12 +1612,19 @@ struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
       logitsValue = inner;
       return true;
     };
+    ConstantMismatch check;
     if (!findMatMul(scores)) {
       onnx::NodeOp masked = getNode(scores, "Add");
       if (!masked)
         masked = getNode(scores, "Where");
-      if (!masked || !llvm::any_of(masked.getInputs(), findMatMul))
+      Value unmasked;
+      for (Value input : masked ? masked.getInputs() : ValueRange())
+        if (!unmasked && findMatMul(input))
+          unmasked = skipNoOps(input);
+      if (!unmasked)
         return rewriter.notifyMatchFailure(softmax, "scores are not q.k");
+      if (!checkMask(masked, unmasked, check))
+        return refuse(rewriter, softmax, "attention", check, "");
     }
     onnx::NodeOp qk = getNode(logitsValue, "MatMul");
     Value q4 = peelScale(qk.getInputs()[0], scale);
@@ -962,6 +1637,11 @@ struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
         (!keysFromSplit && !isPermutation(kTranspose, {0, 1, 3, 2})))
       return rewriter.notifyMatchFailure(softmax, "keys are not transposed");
     Value k4 = peelScale(kTranspose.getInputs()[0], scale);
+    if (!std::isfinite(scale) || scale == 0) {
+      check.fail(qk, "the scores are scaled by " + std::to_string(scale) +
+                         ", expected a finite nonzero factor");
+      return refuse(rewriter, softmax, "attention", check, "");
+    }
 
     // probs @ v (probs possibly through a no-op Cast), then heads merged
     // back: transpose(0,2,1,3) + reshape.
@@ -986,18 +1666,48 @@ struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
     if (!mergeReshape || !isPermutation(mergeTranspose, {0, 2, 1, 3}))
       return rewriter.notifyMatchFailure(softmax, "heads are not merged");
 
-    std::optional<HeadsOperand> q = unpackHeads(q4, false);
-    std::optional<HeadsOperand> k = unpackHeads(k4, true, keysFromSplit);
-    std::optional<HeadsOperand> v = unpackHeads(pv.getInputs()[1], true);
+    std::optional<HeadsOperand> q = unpackHeads(q4, false, check);
+    std::optional<HeadsOperand> k = unpackHeads(k4, true, check, keysFromSplit);
+    std::optional<HeadsOperand> v = unpackHeads(pv.getInputs()[1], true, check);
     if (!q || !k || !v)
-      return rewriter.notifyMatchFailure(softmax, "q/k/v are not raised heads");
+      return refuse(rewriter, softmax, "attention", check,
+                    "q/k/v are not raised heads");
     if (q->headDim != k->headDim || k->headDim != v->headDim ||
         k->heads != v->heads || q->heads % k->heads != 0)
       return rewriter.notifyMatchFailure(softmax, "inconsistent head shapes");
+    for (const std::optional<HeadsOperand::Repeat> &repeat :
+         {k->repeat, v->repeat})
+      if (repeat &&
+          (repeat->kvHeads != k->heads || repeat->headDim != k->headDim ||
+           llvm::checkedMul(repeat->kvHeads, repeat->repeats) != q->heads ||
+           repeat->heads != q->heads)) {
+        check.fail(repeat->node,
+                   "repeat_kv expands " + std::to_string(repeat->kvHeads) +
+                       " heads " + std::to_string(repeat->repeats) +
+                       " times into " + std::to_string(repeat->heads) + " of " +
+                       std::to_string(repeat->headDim) + ", expected " +
+                       std::to_string(k->heads) + " heads " +
+                       std::to_string(q->heads / k->heads) + " times into " +
+                       std::to_string(q->heads) + " of " +
+                       std::to_string(k->headDim));
+        return refuse(rewriter, softmax, "attention", check, "");
+      }
     if (q->rope.has_value() != k->rope.has_value() || v->rope ||
         (q->rope && (q->rope->theta != k->rope->theta)))
       return rewriter.notifyMatchFailure(softmax,
                                          "inconsistent rotary embedding");
+
+    // The merged heads must come out as [batch, seq, heads * head_dim].
+    std::optional<SmallVector<std::optional<int64_t>>> merged =
+        getShapeEntries(mergeReshape.getInputs()[1]);
+    if (!merged || merged->size() != 3 ||
+        !checkLeadingDims(mergeReshape, 2, check) ||
+        ((*merged)[2] != -1 && (*merged)[2] != q->heads * q->headDim)) {
+      check.fail(mergeReshape, "merges the heads into a target that is not "
+                               "[batch, seq, " +
+                                   std::to_string(q->heads * q->headDim) + "]");
+      return refuse(rewriter, softmax, "attention", check, "");
+    }
 
     rewriter.setInsertionPoint(mergeReshape);
     Value query = q->projection, key = k->projection;
@@ -1030,8 +1740,8 @@ struct AttentionPattern : OpRewritePattern<onnx::NodeOp> {
 // Residual
 //===----------------------------------------------------------------------===//
 
-struct ResidualAddPattern : OpRewritePattern<onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct ResidualAddPattern : RaisePattern<onnx::NodeOp> {
+  using RaisePattern::RaisePattern;
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getOpType() != "Add")
@@ -1048,11 +1758,11 @@ struct ResidualAddPattern : OpRewritePattern<onnx::NodeOp> {
 } // namespace
 
 void mlir::microscale::llm::populateRaiseONNXPatterns(
-    RewritePatternSet &patterns) {
+    RewritePatternSet &patterns, RaiseRejections *rejections) {
   patterns
       .add<EmbeddingPattern, RMSNormPattern, LayerNormPattern,
            DecomposedLayerNormPattern, MatMulLinearPattern, GemmLinearPattern,
            LinearBiasPattern, UnflattenLinearPattern, SplitLinearPattern,
            MLPPattern, AttentionPattern, ResidualAddPattern>(
-          patterns.getContext());
+          patterns.getContext(), rejections);
 }

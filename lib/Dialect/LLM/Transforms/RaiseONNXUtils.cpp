@@ -8,6 +8,7 @@
 
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace mlir::microscale;
@@ -118,14 +119,124 @@ std::optional<double> mlir::microscale::llm::getScalar(Value value) {
   return readFloats(attr)[0];
 }
 
+std::optional<SmallVector<int64_t>>
+mlir::microscale::llm::readInts(ElementsAttr attr) {
+  if (!attr)
+    return std::nullopt;
+  auto type = cast<ShapedType>(attr.getType());
+  auto element = dyn_cast<IntegerType>(type.getElementType());
+  if (!element)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    for (const APInt &v : dense.getValues<APInt>())
+      values.push_back(element.getWidth() == 1 ? v.getZExtValue()
+                                               : v.getSExtValue());
+    return values;
+  }
+  ArrayRef<char> bytes = rawData(attr);
+  unsigned width = element.getWidth();
+  if ((width != 32 && width != 64) ||
+      bytes.size() != size_t(type.getNumElements()) * (width / 8))
+    return std::nullopt;
+  for (size_t offset = 0; offset < bytes.size(); offset += width / 8) {
+    if (width == 64) {
+      int64_t v;
+      std::memcpy(&v, bytes.data() + offset, 8);
+      values.push_back(v);
+    } else {
+      int32_t v;
+      std::memcpy(&v, bytes.data() + offset, 4);
+      values.push_back(v);
+    }
+  }
+  return values;
+}
+
+std::optional<int64_t> mlir::microscale::llm::getIntScalar(Value value) {
+  std::optional<SmallVector<int64_t>> values = readInts(getConstant(value));
+  if (!values || values->size() != 1)
+    return std::nullopt;
+  return values->front();
+}
+
+/// Skips the nodes that pass one integer through unchanged.
+static Value skipScalarPlumbing(Value value) {
+  while (true) {
+    value = skipNoOps(value);
+    auto node = value ? value.getDefiningOp<onnx::NodeOp>() : nullptr;
+    if (!node || node.getInputs().empty())
+      return value;
+    StringRef type = node.getOpType();
+    bool intToInt =
+        type == "Cast" &&
+        isa<IntegerType>(getElementTypeOrSelf(node.getInputs()[0])) &&
+        isa<IntegerType>(getElementTypeOrSelf(node.getResult(0)));
+    if (!intToInt && type != "Unsqueeze" && type != "Squeeze")
+      return value;
+    value = node.getInputs()[0];
+  }
+}
+
+std::optional<std::pair<Value, int64_t>>
+mlir::microscale::llm::matchShapeDim(Value value) {
+  onnx::NodeOp gather = getNode(skipScalarPlumbing(value), "Gather");
+  if (!gather || gather.getIntAttr("axis", 0) != 0)
+    return std::nullopt;
+  onnx::NodeOp shape = getNode(skipNoOps(gather.getInputs()[0]), "Shape");
+  std::optional<int64_t> index = getIntScalar(gather.getInputs()[1]);
+  if (!shape || !index || shape.getOnnxAttr("start") ||
+      shape.getOnnxAttr("end"))
+    return std::nullopt;
+  Value source = shape.getInputs()[0];
+  auto type = dyn_cast<RankedTensorType>(source.getType());
+  if (!type || *index < -type.getRank() || *index >= type.getRank())
+    return std::nullopt;
+  return std::make_pair(source, *index < 0 ? *index + type.getRank() : *index);
+}
+
+std::optional<int64_t> mlir::microscale::llm::foldIndex(Value value,
+                                                        KnownDim dimOf) {
+  value = skipScalarPlumbing(value);
+  if (!value)
+    return std::nullopt;
+  if (getConstant(value))
+    return getIntScalar(value);
+  if (std::optional<std::pair<Value, int64_t>> dim = matchShapeDim(value)) {
+    auto type = cast<RankedTensorType>(dim->first.getType());
+    if (!type.isDynamicDim(dim->second))
+      return type.getDimSize(dim->second);
+    return dimOf ? dimOf(dim->first, dim->second) : std::nullopt;
+  }
+  auto node = value.getDefiningOp<onnx::NodeOp>();
+  if (!node || node.getInputs().size() != 2)
+    return std::nullopt;
+  std::optional<int64_t> a = foldIndex(node.getInputs()[0], dimOf);
+  std::optional<int64_t> b = foldIndex(node.getInputs()[1], dimOf);
+  if (!a || !b)
+    return std::nullopt;
+  StringRef type = node.getOpType();
+  if (type == "Add")
+    return llvm::checkedAdd(*a, *b);
+  if (type == "Sub")
+    return llvm::checkedSub(*a, *b);
+  if (type == "Mul")
+    return llvm::checkedMul(*a, *b);
+  // Shape arithmetic divides non-negative sizes; leave the rounding of
+  // negative quotients alone.
+  if (type == "Div" && *a >= 0 && *b > 0)
+    return *a / *b;
+  return std::nullopt;
+}
+
 std::optional<SmallVector<std::optional<int64_t>>>
 mlir::microscale::llm::getShapeEntries(Value shape) {
   SmallVector<std::optional<int64_t>> entries;
   if (ElementsAttr attr = getConstant(shape)) {
-    if (cast<ShapedType>(attr.getType()).getRank() != 1)
+    std::optional<SmallVector<int64_t>> values = readInts(attr);
+    if (cast<ShapedType>(attr.getType()).getRank() != 1 || !values)
       return std::nullopt;
-    for (float v : readFloats(attr))
-      entries.push_back(static_cast<int64_t>(v));
+    entries.append(values->begin(), values->end());
     return entries;
   }
   onnx::NodeOp concat = getNode(shape, "Concat");
@@ -133,16 +244,98 @@ mlir::microscale::llm::getShapeEntries(Value shape) {
     return std::nullopt;
   for (Value piece : concat.getInputs()) {
     if (ElementsAttr attr = getConstant(piece)) {
-      for (float v : readFloats(attr))
-        entries.push_back(static_cast<int64_t>(v));
+      std::optional<SmallVector<int64_t>> values = readInts(attr);
+      if (!values)
+        return std::nullopt;
+      entries.append(values->begin(), values->end());
       continue;
     }
     auto type = dyn_cast<RankedTensorType>(piece.getType());
     if (!type || type.getRank() != 1 || type.isDynamicDim(0))
       return std::nullopt;
+    if (type.getDimSize(0) == 1) {
+      entries.push_back(foldIndex(piece));
+      continue;
+    }
     entries.append(type.getDimSize(0), std::nullopt);
   }
   return entries;
+}
+
+/// The one-element piece of a Concat shape that gives entry `i`, or null.
+Value mlir::microscale::llm::shapePiece(Value shape, unsigned i) {
+  onnx::NodeOp concat = getNode(shape, "Concat");
+  if (!concat)
+    return {};
+  unsigned at = 0;
+  for (Value piece : concat.getInputs()) {
+    auto type = dyn_cast<RankedTensorType>(piece.getType());
+    if (!type || type.isDynamicDim(0))
+      return {};
+    if (i < at + type.getDimSize(0))
+      return type.getDimSize(0) == 1 ? piece : Value();
+    at += type.getDimSize(0);
+  }
+  return {};
+}
+
+/// True if entry `i` of a shape is dimension `axis` of some tensor, read
+/// with Shape+Gather.
+bool mlir::microscale::llm::isShapeDimEntry(Value shape, unsigned i,
+                                            int64_t axis) {
+  std::optional<std::pair<Value, int64_t>> dim =
+      matchShapeDim(shapePiece(shape, i));
+  return dim && dim->second == axis;
+}
+
+bool ConstantMismatch::fail(Operation *op, const Twine &why) {
+  if (!culprit) {
+    culprit = op;
+    message = why.str();
+  }
+  return false;
+}
+
+void RaiseRejections::record(Operation *root, StringRef pattern,
+                             const ConstantMismatch &mismatch) {
+  if (!mismatch)
+    return;
+  auto describe = [](Operation *op) -> std::string {
+    if (auto node = dyn_cast<onnx::NodeOp>(op))
+      return ("node '" + node.getName() + "' (" + node.getOpType() + ")").str();
+    if (auto constant = dyn_cast<onnx::ConstantOp>(op))
+      return ("constant '" + constant.getName() + "'").str();
+    return op->getName().getStringRef().str();
+  };
+  // Constants carry no location; point at the root then.
+  Location loc = mismatch.culprit->getLoc();
+  if (isa<UnknownLoc>(loc))
+    loc = root->getLoc();
+  entries.insert_or_assign(root,
+                           Entry{describe(root), pattern.str(), loc,
+                                 describe(mismatch.culprit), mismatch.message});
+}
+
+LogicalResult RaiseRejections::report(Operation *scope) const {
+  // Roots may have been erased since they were recorded: only report those
+  // still present, recognized by address and description.
+  llvm::SmallPtrSet<Operation *, 32> alive;
+  scope->walk([&](onnx::NodeOp node) { alive.insert(node); });
+  bool any = false;
+  for (const auto &[root, entry] : entries) {
+    if (!alive.contains(root))
+      continue;
+    auto node = cast<onnx::NodeOp>(root);
+    if (("node '" + node.getName() + "' (" + node.getOpType() + ")").str() !=
+        entry.rootName)
+      continue;
+    emitError(entry.culpritLoc)
+        << entry.culprit << " does not mean what the " << entry.pattern
+        << " pattern assumes: " << entry.message
+        << " (the pattern was tried at " << entry.rootName << ")";
+    any = true;
+  }
+  return failure(any);
 }
 
 Value mlir::microscale::llm::createWeight(OpBuilder &builder, Location loc,

@@ -23,7 +23,12 @@ def RaiseONNXPass : Pass<"llm-raise-onnx", "::mlir::ModuleOp"> {
     causal attention with past key/value concatenation and grouped-query
     head repetition, gated and plain MLPs, residual adds and the logits
     projection. Shape plumbing (Shape/Gather/Concat/Reshape/...) that only
-    served the recognized subgraphs becomes dead and is erased.
+    served the recognized subgraphs becomes dead and is erased. Each pattern
+    checks every constant it relies on (rotary Slice bounds, Reshape and
+    Expand targets, Unsqueeze axes, the mask's constants and Ranges,
+    epsilons, scales): a subgraph whose constants do not mean what the
+    pattern assumes is not raised, and the error names the node holding the
+    constant and the pattern that came closest.
 
     Afterwards the entry function is rewritten to the llm calling
     convention `(input_ids) -> logits`, the KV cache becoming the state of
