@@ -39,7 +39,8 @@ const ms_kernel_isa ms_kernel_isas[] = {
       [6] = {ms_linear_quant_a8_q_avx2, 0},
       [7] = {ms_linear_quant_a8_q_avx2, 0},
       [8] = {ms_linear_quant_a8_q8_avx2, 0}},
-     ms_quantize_activations_avx2},
+     ms_quantize_activations_avx2,
+     ms_attention_heads_avx2_fma},
     {"avx2+fma",
      ms_x86_64_has_avx2_fma,
      ms_linear_channel_avx2_fma,
@@ -58,9 +59,10 @@ const ms_kernel_isa ms_kernel_isas[] = {
       [6] = {ms_linear_quant_a8_q_avx2, 0},
       [7] = {ms_linear_quant_a8_q_avx2, 0},
       [8] = {ms_linear_quant_a8_q8_avx2, 0}},
-     ms_quantize_activations_avx2},
+     ms_quantize_activations_avx2,
+     ms_attention_heads_avx2_fma},
 #endif
-    {"portable", 0, ms_linear_channel_portable, {0}, 1, {{0}}, 0},
+    {"portable", 0, ms_linear_channel_portable, {0}, 1, {{0}}, 0, 0},
 };
 const int ms_kernel_isa_count =
     (int)(sizeof ms_kernel_isas / sizeof ms_kernel_isas[0]);
@@ -108,61 +110,24 @@ void ms_linear_f32(const float *x, int64_t rows, int64_t in, const float *w,
   ms_parallel_for(out, linear_range, &job);
 }
 
-typedef struct {
-  const float *q, *k, *v;
-  float *out, *scratch;
-  int64_t n, pos, heads, kv_heads, head_dim;
-  float scale;
-} attention_job;
-
-static void attention_range(void *context, int64_t begin, int64_t end) {
-  const attention_job *job = context;
-  int64_t features = job->heads * job->head_dim;
-  int64_t kv_features = job->kv_heads * job->head_dim;
-  int64_t group = job->heads / job->kv_heads;
-  int64_t positions = job->pos + job->n;
-  for (int64_t h = begin; h < end; ++h) {
-    float *scores = job->scratch + h * positions;
-    int64_t kv_offset = (h / group) * job->head_dim;
-    for (int64_t r = 0; r < job->n; ++r) {
-      const float *query = job->q + r * features + h * job->head_dim;
-      int64_t visible = job->pos + r + 1; /* causal */
-      float max_score = -MS_INFINITY;
-      for (int64_t p = 0; p < visible; ++p) {
-        scores[p] = ms_dot_portable(query, job->k + p * kv_features + kv_offset,
-                                    job->head_dim) *
-                    job->scale;
-        if (scores[p] > max_score)
-          max_score = scores[p];
-      }
-      float total = 0.0f;
-      for (int64_t p = 0; p < visible; ++p) {
-        scores[p] = ms_expf(scores[p] - max_score);
-        total += scores[p];
-      }
-      float inv_total = 1.0f / total;
-      float *dst = job->out + r * features + h * job->head_dim;
-      for (int64_t d = 0; d < job->head_dim; ++d)
-        dst[d] = 0.0f;
-      for (int64_t p = 0; p < visible; ++p) {
-        const float *value = job->v + p * kv_features + kv_offset;
-        float weight = scores[p] * inv_total;
-        for (int64_t d = 0; d < job->head_dim; ++d)
-          dst[d] += weight * value[d];
-      }
-    }
-  }
-}
+/* The portable attention; an ISA with its own (ms_kernel_isa.attention)
+ * compiles the same code for its instructions. */
+#define MS_ATTENTION_TARGET
+#define MS_ATTENTION_NAME ms_attention_heads_portable
+#include "kernels/attention.inc"
 
 void ms_attention_f32(const float *q, const float *k_cache,
                       const float *v_cache, int64_t n, int64_t pos,
                       int64_t num_heads, int64_t num_kv_heads, int64_t head_dim,
                       float scale, float *out, float *scratch) {
-  attention_job job = {q,   k_cache,   v_cache,      out,      scratch, n,
-                       pos, num_heads, num_kv_heads, head_dim, scale};
+  ms_attention_job job = {q,   k_cache,   v_cache,      out,      scratch, n,
+                          pos, num_heads, num_kv_heads, head_dim, scale};
+  ms_range_fn heads = ms_kernels_current_isa()->attention;
+  if (!heads)
+    heads = ms_attention_heads_portable;
   if (n * (pos + n) * num_heads * head_dim < 16 * 1024) {
-    attention_range(&job, 0, num_heads);
+    heads(&job, 0, num_heads);
     return;
   }
-  ms_parallel_for(num_heads, attention_range, &job);
+  ms_parallel_for(num_heads, heads, &job);
 }

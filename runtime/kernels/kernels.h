@@ -158,7 +158,20 @@ typedef struct ms_kernel_isa {
   ms_linear_quant_a8_kernel linear_quant_a8[9];
   /* The ISA's activation quantizer; NULL: the portable one. */
   ms_quantize_activations_fn quantize_activations;
+  /* ms_attention_f32's heads (an ms_attention_job); NULL: the portable
+   * ones. */
+  void (*attention)(void *job, int64_t begin, int64_t end);
 } ms_kernel_isa;
+
+/* The arguments of ms_attention_f32, as its per-ISA loops take them. */
+typedef struct ms_attention_job {
+  const float *q, *k, *v;
+  float *out, *scratch;
+  int64_t n, pos, heads, kv_heads, head_dim;
+  float scale;
+} ms_attention_job;
+
+void ms_attention_heads_portable(void *job, int64_t begin, int64_t end);
 
 /* The ISAs built into this runtime, widest first; the portable one last. */
 extern const ms_kernel_isa ms_kernel_isas[];
@@ -251,6 +264,7 @@ int ms_x86_64_has_avx512f(void);
 void ms_linear_channel_avx2_fma(const float *x, int64_t rows, int64_t in,
                                 const float *w, float bias, float *y,
                                 int64_t y_stride);
+void ms_attention_heads_avx2_fma(void *job, int64_t begin, int64_t end);
 void ms_linear_channel_avx512f(const float *x, int64_t rows, int64_t in,
                                const float *w, float bias, float *y,
                                int64_t y_stride);

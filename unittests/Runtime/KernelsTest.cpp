@@ -286,6 +286,32 @@ TEST(Kernels, AttentionHeadMappingsAndThreads) {
   ms_set_threads(0);
 }
 
+TEST(Kernels, EveryIsaAttentionMatchesTheReference) {
+  // Each ISA's attention loops (ms_kernel_isa.attention, the portable ones
+  // where NULL) on an odd head size, grouped heads and several queries.
+  const int64_t heads = 6, kvHeads = 2, headDim = 45, pos = 33, n = 4;
+  const int64_t context = pos + n;
+  auto q = randomVector(n * heads * headDim, 40);
+  auto k = randomVector(context * kvHeads * headDim, 41);
+  auto v = randomVector(context * kvHeads * headDim, 42);
+  const float scale = 1.0f / std::sqrt(float(headDim));
+  auto expected =
+      referenceAttention(q, k, v, n, pos, heads, kvHeads, headDim, scale);
+  for (int i = 0; i < ms_kernel_isa_count; ++i) {
+    const ms_kernel_isa *isa = &ms_kernel_isas[i];
+    if (isa->available && !isa->available())
+      continue;
+    ms_kernels_use_isa(isa);
+    std::vector<float> out(n * heads * headDim), scratch(heads * context);
+    ms_attention_f32(q.data(), k.data(), v.data(), n, pos, heads, kvHeads,
+                     headDim, scale, out.data(), scratch.data());
+    for (size_t e = 0; e < out.size(); ++e)
+      ASSERT_NEAR(out[e], expected[e], 1e-5 * (1 + std::fabs(expected[e])))
+          << isa->name << " element " << e;
+  }
+  ms_kernels_use_isa(nullptr);
+}
+
 TEST(Kernels, AttentionFirstPositionCopiesValues) {
   // One visible position: softmax weight 1, whatever the scores.
   const int64_t heads = 4, kvHeads = 2, headDim = 8;

@@ -114,6 +114,7 @@ std::vector<const ms_kernel_isa *> availableIsas() {
        ms_test_linear_quant_q_lanes16, ms_test_linear_quant_q8_lanes16},
       16,
       {},
+      nullptr,
       nullptr};
   if (ms_x86_64_has_avx2_fma())
     isas.push_back(&lanes16);
