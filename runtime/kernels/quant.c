@@ -72,26 +72,6 @@ static void linear_quant_range(void *context, int64_t begin, int64_t end) {
               job->out);
 }
 
-static ms_quant_matrix quant_matrix(const uint8_t *w, const uint8_t *scales,
-                                    float scale_max, const uint8_t *zero_points,
-                                    int64_t bits, int64_t group, int64_t in) {
-  /* `group` is `in` for one group per row; tolerate 0 for the same. */
-  if (group <= 0 || group > in)
-    group = in;
-  int64_t groups = group > 0 ? (in + group - 1) / group : 0;
-  ms_quant_matrix m = {w,
-                       scales,
-                       scale_max,
-                       zero_points,
-                       in,
-                       group,
-                       groups,
-                       (in * bits + 7) / 8,
-                       (groups * bits + 7) / 8,
-                       (int)bits};
-  return m;
-}
-
 /* The vector kernel of the current ISA for this matrix, or the portable
  * one when the ISA has none for its width or its groups do not start on
  * the ISA's blocks. */
@@ -112,7 +92,8 @@ static void linear_quant(const float *x, int64_t rows, int64_t in,
     return;
   linear_quant_job job = {
       .x = x, .bias = bias, .y = y, .rows = rows, .out = out};
-  job.matrix = quant_matrix(w, scales, scale_max, zero_points, bits, group, in);
+  job.matrix =
+      ms_quant_matrix_of(w, scales, scale_max, zero_points, bits, group, in);
   job.kernel = choose_kernel(&job.matrix);
   /* Small products are not worth waking the pool. */
   if (rows * in * out < 32 * 1024) {
@@ -153,7 +134,7 @@ void ms_dequantize_row_f32(const uint8_t *w, const uint8_t *scales,
   if (bits < 2 || bits > 8)
     return;
   ms_quant_matrix m =
-      quant_matrix(w, scales, scale_max, zero_points, bits, group, in);
+      ms_quant_matrix_of(w, scales, scale_max, zero_points, bits, group, in);
   const uint8_t *packed = w + row * m.row_bytes;
   for (int64_t g = 0; g < m.groups; ++g) {
     float scale = ms_quant_scale(&m, row, g);
