@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantStorage.h"
 #include "RandomVector.h"
 #include "kernels/kernels.h"
 #include "microscale/Quant/Activations.h"
@@ -32,50 +33,26 @@ using namespace mlir::microscale;
 
 namespace {
 
-/// A quantized matrix in the storage the kernels take.
-struct Storage {
-  quant::QuantizedMatrix matrix;
-  std::vector<uint8_t> scales, zeroPointBlob;
-
-  Storage(const std::vector<float> &weights, int64_t out, int64_t in,
-          const quant::Format &format)
-      : matrix(quant::quantizeRoundToNearest(weights, out, in, format)),
-        scales(matrix.scaleBlob()), zeroPointBlob(matrix.zeroPointBlob()) {}
-  const uint8_t *w() const { return matrix.packed.data(); }
-  const uint8_t *zeroPoints() const {
-    return matrix.format.symmetric ? nullptr : zeroPointBlob.data();
-  }
-  float scaleMax() const {
-    return matrix.format.scale == quant::ScaleType::Log8
-               ? matrix.format.scaleMax
-               : 0.0f;
-  }
-  int64_t group() const { return matrix.format.groupSize(matrix.cols); }
-};
-
-/// Which entry point of kernels.def to call.
-enum class Entry { Q8, Q4, AnyWidth };
-
 /// Calls `entry` with a scratch buffer of exactly MS_ACT_SCRATCH_FLOATS
 /// floats, filled with NaNs first so that nothing relies on its contents.
-void runLinear(Entry entry, const Storage &s, const float *x, int64_t rows,
-               const float *bias, float *y) {
+void runLinear(QuantEntry entry, const QuantStorage &s, const float *x,
+               int64_t rows, const float *bias, float *y) {
   int64_t in = s.matrix.cols, out = s.matrix.rows;
   std::vector<float> scratch(MS_ACT_SCRATCH_FLOATS(rows, in), NAN);
   ASSERT_EQ(static_cast<int64_t>(scratch.size()),
             quant::activationScratchFloats(rows, in));
   switch (entry) {
-  case Entry::Q8:
+  case QuantEntry::Q8:
     ms_linear_q8_a8_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
                         s.zeroPoints(), s.group(), out, bias, y,
                         scratch.data());
     return;
-  case Entry::Q4:
+  case QuantEntry::Q4:
     ms_linear_q4_a8_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
                         s.zeroPoints(), s.group(), out, bias, y,
                         scratch.data());
     return;
-  case Entry::AnyWidth:
+  case QuantEntry::AnyWidth:
     ms_linear_q_a8_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
                        s.zeroPoints(), s.matrix.format.bits, s.group(), out,
                        bias, y, scratch.data());
@@ -95,7 +72,7 @@ std::vector<const ms_kernel_isa *> availableIsas() {
 /// The dequantized [out, in] weights times the fake-quantized x (+ bias),
 /// in double, with each element's bound on float rounding error (relative
 /// 1e-5 of the sum of absolute terms).
-void referenceLinear(const Storage &s, std::vector<float> x, int64_t rows,
+void referenceLinear(const QuantStorage &s, std::vector<float> x, int64_t rows,
                      const float *bias, std::vector<double> &y,
                      std::vector<double> &bound) {
   int64_t in = s.matrix.cols, out = s.matrix.rows;
@@ -117,14 +94,14 @@ void referenceLinear(const Storage &s, std::vector<float> x, int64_t rows,
 }
 
 struct Case {
-  Entry entry;
+  QuantEntry entry;
   int bits;
 };
 
 std::vector<Case> everyEntryAndWidth() {
-  std::vector<Case> cases = {{Entry::Q8, 8}, {Entry::Q4, 4}};
+  std::vector<Case> cases = {{QuantEntry::Q8, 8}, {QuantEntry::Q4, 4}};
   for (int bits = 2; bits <= 8; ++bits)
-    cases.push_back({Entry::AnyWidth, bits});
+    cases.push_back({QuantEntry::AnyWidth, bits});
   return cases;
 }
 
@@ -154,8 +131,8 @@ TEST(QuantA8Kernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
         for (int64_t group : {32, 64, 0, 48})
           for (quant::ScaleType scale :
                {quant::ScaleType::F16, quant::ScaleType::Log8}) {
-            Storage storage(weights, out, in,
-                            makeFormat(c.bits, group, symmetric, scale));
+            QuantStorage storage(weights, out, in,
+                                 makeFormat(c.bits, group, symmetric, scale));
             for (int64_t rows : {1, 3, 8, 9, 17}) {
               auto x = randomVector(rows * in, 52 + rows);
               const float *b = rows % 2 ? bias.data() : nullptr;
@@ -196,14 +173,14 @@ TEST(QuantA8Kernels, IdenticalForAnyThreadCount) {
     ms_kernels_use_isa(isa);
     for (int bits : {8, 4, 3})
       for (bool symmetric : {true, false}) {
-        Storage storage(weights, out, in, makeFormat(bits, 32, symmetric));
+        QuantStorage storage(weights, out, in, makeFormat(bits, 32, symmetric));
         std::vector<float> first(rows * out), other(rows * out);
         ms_set_threads(1);
-        runLinear(Entry::AnyWidth, storage, x.data(), rows, bias.data(),
+        runLinear(QuantEntry::AnyWidth, storage, x.data(), rows, bias.data(),
                   first.data());
         for (int threads : {2, 3}) {
           ms_set_threads(threads);
-          runLinear(Entry::AnyWidth, storage, x.data(), rows, bias.data(),
+          runLinear(QuantEntry::AnyWidth, storage, x.data(), rows, bias.data(),
                     other.data());
           EXPECT_EQ(0, std::memcmp(first.data(), other.data(),
                                    first.size() * sizeof(float)))
@@ -226,8 +203,8 @@ TEST(QuantA8Kernels, PrefillRowsMatchDecodeRows) {
     for (const Case &c : everyEntryAndWidth())
       for (bool symmetric : {true, false})
         for (int64_t group : {32, 0}) {
-          Storage storage(weights, out, in,
-                          makeFormat(c.bits, group, symmetric));
+          QuantStorage storage(weights, out, in,
+                               makeFormat(c.bits, group, symmetric));
           std::vector<float> all(rows * out), one(out);
           runLinear(c.entry, storage, x.data(), rows, nullptr, all.data());
           for (int64_t r = 0; r < rows; ++r) {

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantStorage.h"
 #include "RandomVector.h"
 #include "kernels/kernels.h"
 #include "microscale/Quant/Quant.h"
@@ -27,46 +28,19 @@ using namespace mlir::microscale;
 
 namespace {
 
-/// A quantized matrix in the storage the kernels take: the blobs of
-/// `llm.weight`.
-struct Storage {
-  quant::QuantizedMatrix matrix;
-  std::vector<uint8_t> scales, zeroPointBlob;
-
-  Storage(const std::vector<float> &weights, int64_t out, int64_t in,
-          const quant::Format &format)
-      : matrix(quant::quantizeRoundToNearest(weights, out, in, format)),
-        scales(matrix.scaleBlob()), zeroPointBlob(matrix.zeroPointBlob()) {}
-  const uint8_t *w() const { return matrix.packed.data(); }
-  const uint8_t *zeroPoints() const {
-    return matrix.format.symmetric ? nullptr : zeroPointBlob.data();
-  }
-  /// The `scale_max` argument: 0 for half-float scales.
-  float scaleMax() const {
-    return matrix.format.scale == quant::ScaleType::Log8
-               ? matrix.format.scaleMax
-               : 0.0f;
-  }
-  /// The `group` argument: input features per group (in for one group).
-  int64_t group() const { return matrix.format.groupSize(matrix.cols); }
-};
-
-/// Which entry point of kernels.def to call.
-enum class Entry { Q8, Q4, AnyWidth };
-
-void runLinear(Entry entry, const Storage &s, const float *x, int64_t rows,
-               const float *bias, float *y) {
+void runLinear(QuantEntry entry, const QuantStorage &s, const float *x,
+               int64_t rows, const float *bias, float *y) {
   int64_t in = s.matrix.cols, out = s.matrix.rows;
   switch (entry) {
-  case Entry::Q8:
+  case QuantEntry::Q8:
     ms_linear_q8_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
                      s.zeroPoints(), s.group(), out, bias, y);
     return;
-  case Entry::Q4:
+  case QuantEntry::Q4:
     ms_linear_q4_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
                      s.zeroPoints(), s.group(), out, bias, y);
     return;
-  case Entry::AnyWidth:
+  case QuantEntry::AnyWidth:
     ms_linear_q_f32(x, rows, in, s.w(), s.scales.data(), s.scaleMax(),
                     s.zeroPoints(), s.matrix.format.bits, s.group(), out, bias,
                     y);
@@ -151,7 +125,7 @@ uint32_t bitsOf(float value) {
 }
 
 struct Case {
-  Entry entry;
+  QuantEntry entry;
   int bits;
 };
 
@@ -160,9 +134,9 @@ TEST(QuantKernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
   // 12, stories260K's MLP width), outputs around the four-channel tiles,
   // rows below and beyond the eight-token tiles; groups of 13 start
   // mid-byte and run the portable fallback of the vector ISAs.
-  std::vector<Case> cases = {{Entry::Q8, 8}, {Entry::Q4, 4}};
+  std::vector<Case> cases = {{QuantEntry::Q8, 8}, {QuantEntry::Q4, 4}};
   for (int bits = 2; bits <= 8; ++bits)
-    cases.push_back({Entry::AnyWidth, bits});
+    cases.push_back({QuantEntry::AnyWidth, bits});
   const int64_t shapes[][2] = {{172, 7}, {33, 7}, {5, 4}, {288, 9}};
   for (const ms_kernel_isa *isa : availableIsas()) {
     ms_kernels_use_isa(isa);
@@ -179,7 +153,7 @@ TEST(QuantKernels, EveryWidthGroupAndShapeMatchesTheLibrary) {
             // Logarithmic scales on some groupings, half floats on others.
             if (group == 64 || group == 13)
               format.scale = quant::ScaleType::Log8;
-            Storage storage(weights, out, in, format);
+            QuantStorage storage(weights, out, in, format);
             std::vector<float> dequantized = quant::dequantize(storage.matrix);
             for (int64_t rows : {1, 5, 12}) {
               auto x = randomVector(rows * in, 42);
@@ -216,14 +190,14 @@ TEST(QuantKernels, IdenticalForAnyThreadCount) {
         format.bits = bits;
         format.group = 32;
         format.symmetric = symmetric;
-        Storage storage(weights, out, in, format);
+        QuantStorage storage(weights, out, in, format);
         std::vector<float> first(rows * out), other(rows * out);
         ms_set_threads(1);
-        runLinear(Entry::AnyWidth, storage, x.data(), rows, bias.data(),
+        runLinear(QuantEntry::AnyWidth, storage, x.data(), rows, bias.data(),
                   first.data());
         for (int threads : {2, 3}) {
           ms_set_threads(threads);
-          runLinear(Entry::AnyWidth, storage, x.data(), rows, bias.data(),
+          runLinear(QuantEntry::AnyWidth, storage, x.data(), rows, bias.data(),
                     other.data());
           EXPECT_EQ(0, std::memcmp(first.data(), other.data(),
                                    first.size() * sizeof(float)))
@@ -249,13 +223,13 @@ TEST(QuantKernels, PrefillRowsMatchDecodeRows) {
         format.bits = bits;
         format.group = 32;
         format.symmetric = symmetric;
-        Storage storage(weights, out, in, format);
+        QuantStorage storage(weights, out, in, format);
         std::vector<float> all(rows * out), one(out);
-        runLinear(Entry::AnyWidth, storage, x.data(), rows, nullptr,
+        runLinear(QuantEntry::AnyWidth, storage, x.data(), rows, nullptr,
                   all.data());
         for (int64_t r = 0; r < rows; ++r) {
-          runLinear(Entry::AnyWidth, storage, x.data() + r * in, 1, nullptr,
-                    one.data());
+          runLinear(QuantEntry::AnyWidth, storage, x.data() + r * in, 1,
+                    nullptr, one.data());
           EXPECT_EQ(0, std::memcmp(one.data(), all.data() + r * out,
                                    out * sizeof(float)))
               << isa->name << " " << format.str() << " row " << r;
@@ -289,7 +263,7 @@ TEST(QuantKernels, DequantizeRowEqualsTheLibrary) {
             format.group = group;
             format.symmetric = symmetric;
             format.scale = scale;
-            Storage storage(randomVector(rows * in, 48), rows, in, format);
+            QuantStorage storage(randomVector(rows * in, 48), rows, in, format);
             std::vector<float> expected(in), actual(in);
             for (int64_t row = 0; row < rows; ++row) {
               quant::dequantizeRow(storage.matrix, row, expected.data());
