@@ -29,8 +29,9 @@ import sys
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnx import numpy_helper
+
+from ort_logits import ort_logits
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
@@ -116,25 +117,6 @@ def candidate_mutations(model):
                     candidates.append(
                         (f"input {value.name} dim {d} = {new}", apply))
     return candidates
-
-
-def ort_logits(path, ids):
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    n = len(ids)
-    feeds = {}
-    for i in session.get_inputs():
-        if i.name == "input_ids":
-            feeds[i.name] = np.array([ids], dtype=np.int64)
-        elif i.name == "attention_mask":
-            feeds[i.name] = np.ones((1, n), dtype=np.int64)
-        elif i.name == "position_ids":
-            feeds[i.name] = np.arange(n, dtype=np.int64)[None]
-        elif i.name.startswith("past_key_values"):
-            feeds[i.name] = np.zeros((1, i.shape[1], 0, i.shape[3]),
-                                     dtype=np.float32)
-        else:
-            raise RuntimeError(f"unexpected model input '{i.name}'")
-    return session.run([session.get_outputs()[0].name], feeds)[0][0]
 
 
 def agree(ours, theirs, tolerance):

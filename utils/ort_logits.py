@@ -11,15 +11,10 @@ import numpy as np
 import onnxruntime as ort
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("model")
-    parser.add_argument("--ids", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    ids = [int(x) for x in args.ids.split(",")]
-    session = ort.InferenceSession(args.model,
-                                   providers=["CPUExecutionProvider"])
+def ort_logits(path, ids):
+    """ONNX Runtime's logits [len(ids), vocab] for `ids` in one call with an
+    empty KV cache; RuntimeError for a model input it does not know."""
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     n = len(ids)
     feeds = {}
     for i in session.get_inputs():
@@ -33,9 +28,22 @@ def main():
             feeds[i.name] = np.zeros((1, i.shape[1], 0, i.shape[3]),
                                      dtype=np.float32)
         else:
-            raise SystemExit(f"unexpected model input '{i.name}'")
-    logits = session.run([session.get_outputs()[0].name], feeds)[0]
-    logits[0].astype("<f4").tofile(args.out)
+            raise RuntimeError(f"unexpected model input '{i.name}'")
+    return session.run([session.get_outputs()[0].name], feeds)[0][0]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model")
+    parser.add_argument("--ids", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    ids = [int(x) for x in args.ids.split(",")]
+    try:
+        logits = ort_logits(args.model, ids)
+    except RuntimeError as error:
+        raise SystemExit(str(error))
+    logits.astype("<f4").tofile(args.out)
 
 
 if __name__ == "__main__":
