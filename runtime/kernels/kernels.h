@@ -186,7 +186,7 @@ const ms_kernel_isa *ms_kernels_current_isa(void);
  * between forward passes. */
 void ms_kernels_use_isa(const ms_kernel_isa *isa);
 
-/* The portable dot product, which attention uses on every target: eight
+/* The portable dot product, which the portable attention uses: eight
  * fixed partial sums, vectorizable without reassociating, and the same
  * order on every call. Inline so attention's loops keep it inlined. */
 static inline float ms_dot_portable(const float *a, const float *b, int64_t n) {

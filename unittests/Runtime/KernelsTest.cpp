@@ -288,26 +288,40 @@ TEST(Kernels, AttentionHeadMappingsAndThreads) {
 
 TEST(Kernels, EveryIsaAttentionMatchesTheReference) {
   // Each ISA's attention loops (ms_kernel_isa.attention, the portable ones
-  // where NULL) on an odd head size, grouped heads and several queries.
-  const int64_t heads = 6, kvHeads = 2, headDim = 45, pos = 33, n = 4;
+  // where NULL) on head sizes with a partial last vector and more than one
+  // pass of vectors, grouped heads and several queries; each query gives
+  // the same bits alone as with the others (decode as prefill).
+  const int64_t heads = 6, kvHeads = 2, pos = 33, n = 4;
   const int64_t context = pos + n;
-  auto q = randomVector(n * heads * headDim, 40);
-  auto k = randomVector(context * kvHeads * headDim, 41);
-  auto v = randomVector(context * kvHeads * headDim, 42);
-  const float scale = 1.0f / std::sqrt(float(headDim));
-  auto expected =
-      referenceAttention(q, k, v, n, pos, heads, kvHeads, headDim, scale);
-  for (int i = 0; i < ms_kernel_isa_count; ++i) {
-    const ms_kernel_isa *isa = &ms_kernel_isas[i];
-    if (isa->available && !isa->available())
-      continue;
-    ms_kernels_use_isa(isa);
-    std::vector<float> out(n * heads * headDim), scratch(heads * context);
-    ms_attention_f32(q.data(), k.data(), v.data(), n, pos, heads, kvHeads,
-                     headDim, scale, out.data(), scratch.data());
-    for (size_t e = 0; e < out.size(); ++e)
-      ASSERT_NEAR(out[e], expected[e], 1e-5 * (1 + std::fabs(expected[e])))
-          << isa->name << " element " << e;
+  for (int64_t headDim : {45, 72, 8, 3}) {
+    auto q = randomVector(n * heads * headDim, 40);
+    auto k = randomVector(context * kvHeads * headDim, 41);
+    auto v = randomVector(context * kvHeads * headDim, 42);
+    const float scale = 1.0f / std::sqrt(float(headDim));
+    auto expected =
+        referenceAttention(q, k, v, n, pos, heads, kvHeads, headDim, scale);
+    for (int i = 0; i < ms_kernel_isa_count; ++i) {
+      const ms_kernel_isa *isa = &ms_kernel_isas[i];
+      if (isa->available && !isa->available())
+        continue;
+      ms_kernels_use_isa(isa);
+      std::vector<float> out(n * heads * headDim), scratch(heads * context);
+      ms_attention_f32(q.data(), k.data(), v.data(), n, pos, heads, kvHeads,
+                       headDim, scale, out.data(), scratch.data());
+      for (size_t e = 0; e < out.size(); ++e)
+        ASSERT_NEAR(out[e], expected[e], 1e-5 * (1 + std::fabs(expected[e])))
+            << isa->name << " head size " << headDim << " element " << e;
+      const int64_t features = heads * headDim;
+      for (int64_t r = 0; r < n; ++r) {
+        std::vector<float> one(features), oneScratch(heads * (pos + r + 1));
+        ms_attention_f32(q.data() + r * features, k.data(), v.data(), 1,
+                         pos + r, heads, kvHeads, headDim, scale, one.data(),
+                         oneScratch.data());
+        EXPECT_EQ(0, std::memcmp(one.data(), out.data() + r * features,
+                                 features * sizeof(float)))
+            << isa->name << " head size " << headDim << " query " << r;
+      }
+    }
   }
   ms_kernels_use_isa(nullptr);
 }

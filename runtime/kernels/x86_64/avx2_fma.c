@@ -84,9 +84,3 @@ MS_AVX2_FMA void ms_linear_channel_avx2_fma(const float *x, int64_t rows,
   for (; r < rows; ++r)
     y[r * y_stride] = dot(x + r * in, w, in) + bias;
 }
-
-/* Attention with 8-lane vectors and fused multiply-adds. */
-#include "core/builtins.h"
-#define MS_ATTENTION_TARGET MS_AVX2_FMA
-#define MS_ATTENTION_NAME ms_attention_heads_avx2_fma
-#include "kernels/attention.inc"
