@@ -342,13 +342,22 @@ INLINE block_params load_block_params_any(const ms_quant_matrix *m, int64_t o,
 
 /* The logarithmic scales at m->scales[first .. first + 8), as
  * ms_log8_scale computes them: the fraction divided by a power of two is
- * exact, so multiplying by the power's inverse is too. */
+ * exact, so multiplying by the power's inverse is too. The fraction table
+ * is looked up with permutes of its four vectors (a gather is slower). */
 INLINE __m256 log8_scales(const ms_quant_matrix *m, int64_t first) {
   __m256i codes = _mm256_cvtepu8_epi32(
       _mm_loadl_epi64((const __m128i *)(m->scales + first)));
-  __m256 fractions = _mm256_i32gather_ps(
-      ms_log8_fraction,
-      _mm256_and_si256(codes, _mm256_set1_epi32(MS_LOG8_STEPS - 1)), 4);
+  _Static_assert(MS_LOG8_STEPS == 32, "four vectors of fractions");
+  __m256 quarter[4];
+  for (int k = 0; k < 4; ++k)
+    quarter[k] = _mm256_permutevar8x32_ps(
+        _mm256_loadu_ps(ms_log8_fraction + 8 * k), codes);
+  /* Bits 3 and 4 of the code choose the vector, in the sign bit. */
+  __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(codes, 28));
+  __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(codes, 27));
+  __m256 fractions =
+      _mm256_blendv_ps(_mm256_blendv_ps(quarter[0], quarter[1], bit3),
+                       _mm256_blendv_ps(quarter[2], quarter[3], bit3), bit4);
   __m256i exponents =
       _mm256_sub_epi32(_mm256_set1_epi32(127), _mm256_srli_epi32(codes, 5));
   __m256 powers = _mm256_castsi256_ps(_mm256_slli_epi32(exponents, 23));
@@ -356,33 +365,34 @@ INLINE __m256 log8_scales(const ms_quant_matrix *m, int64_t first) {
                        _mm256_mul_ps(fractions, powers));
 }
 
-/* The offsets of groups g .. g + 7 of channel o (asymmetric), or 0 when
- * their zero points end too close to the end of the row to be loaded at
- * once. */
-INLINE int zero_point_offsets(const ms_quant_matrix *m, int64_t o, int64_t g,
-                              const int bits, __m256 *offsets) {
+/* The offsets of groups g .. g + 7 of channel o (asymmetric; g a
+ * multiple of 8), for the groups the row has; lanes past its end get a
+ * zero point of 0. */
+INLINE __m256 zero_point_offsets(const ms_quant_matrix *m, int64_t o, int64_t g,
+                                 const int bits) {
   const uint8_t *row = m->zero_points + o * m->zero_point_row_bytes;
-  __m256i zero_points;
-  if (bits == 4) { /* g is a multiple of 8: a whole byte */
-    if (g / 2 + 4 > m->zero_point_row_bytes)
-      return 0;
-    uint32_t word;
-    __builtin_memcpy(&word, row + g / 2, sizeof word);
-    zero_points = _mm256_and_si256(
-        _mm256_srlv_epi32(_mm256_set1_epi32((int)word),
+  int64_t first = bits == 4 ? g / 2 : g, bytes = bits == 4 ? 4 : 8;
+  uint64_t packed = 0;
+  if (m->zero_point_row_bytes - first >= bytes) {
+    __builtin_memcpy(&packed, row + first, (size_t)bytes);
+  } else {
+    /* In registers: bytes stored one by one and loaded as a word would
+     * wait for the stores. */
+    for (int64_t k = 0; first + k < m->zero_point_row_bytes; ++k)
+      packed |= (uint64_t)row[first + k] << (8 * k);
+  }
+  if (bits == 4) {
+    __m256i zero_points = _mm256_and_si256(
+        _mm256_srlv_epi32(_mm256_set1_epi32((int)(uint32_t)packed),
                           _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
         _mm256_set1_epi32(0xf));
-    *offsets = _mm256_cvtepi32_ps(
+    return _mm256_cvtepi32_ps(
         _mm256_sub_epi32(_mm256_setzero_si256(), zero_points));
-  } else {
-    if (g + 8 > m->zero_point_row_bytes)
-      return 0;
-    zero_points =
-        _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + g)));
-    *offsets = _mm256_cvtepi32_ps(
-        _mm256_sub_epi32(_mm256_set1_epi32(128), zero_points));
   }
-  return 1;
+  __m256i zero_points =
+      _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)packed));
+  return _mm256_cvtepi32_ps(
+      _mm256_sub_epi32(_mm256_set1_epi32(128), zero_points));
 }
 
 /* The scales and offsets of a chunk's n blocks of channel o; lanes from n
@@ -397,41 +407,37 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
     p.offsets = _mm256_set1_ps(group_offset(m, o, 0, bits, symmetric));
     return p;
   }
-  if (group_blocks == 1 && n < CHUNK && m->groups >= CHUNK &&
-      m->scale_max == 0.0f && symmetric) {
-    /* The row's last groups, one per block: the eight halves that end the
-     * row, moved down to lanes 0 .. n - 1 (the others hold finite scales
-     * the tile multiplies by zero). */
-    __m256 last = _mm256_cvtph_ps(_mm_loadu_si128((
-        const __m128i *)(m->scales + 2 * (o * m->groups + m->groups - CHUNK))));
-    p.scales = _mm256_permutevar8x32_ps(
-        last, _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                               _mm256_set1_epi32((int)(CHUNK - n))));
-    p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
-    return p;
-  }
-  if (group_blocks == 1 && n == CHUNK) { /* a group per block */
-    int64_t first = o * m->groups + start.group;
+  if (group_blocks == 1 && m->groups >= CHUNK) {
+    /* A group per block: the scales of the eight groups from the chunk's
+     * first, or of the eight that end the row, moved down to lanes 0 ..
+     * n - 1 (the others hold finite scales the tile multiplies by
+     * zero). */
+    int64_t base = o * m->groups + start.group;
+    int64_t row_end = (o + 1) * m->groups;
+    int64_t first = base + CHUNK <= row_end ? base : row_end - CHUNK;
     p.scales = m->scale_max > 0.0f
                    ? log8_scales(m, first)
                    : _mm256_cvtph_ps(_mm_loadu_si128(
                          (const __m128i *)(m->scales + 2 * first)));
+    if (first != base)
+      p.scales = _mm256_permutevar8x32_ps(
+          p.scales, _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                     _mm256_set1_epi32((int)(base - first))));
     if (symmetric) {
       p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
       return p;
     }
-    if (bits != ANY_WIDTH &&
-        zero_point_offsets(m, o, start.group, bits, &p.offsets))
+    if (bits != ANY_WIDTH) {
+      p.offsets = zero_point_offsets(m, o, start.group, bits);
       return p;
+    }
   }
   /* Groups of a power of two blocks (32, 64, 128, ...): the scales of
    * eight groups from the chunk's first one, or the eight that end the
    * row, or the rows before it, when fewer groups are left; then each
    * block's group's. Lanes past n get some group's finite scale, which
    * the tile multiplies by zero. */
-  int symmetric_or_whole =
-      symmetric || (group_blocks == 1 && n == CHUNK && bits != ANY_WIDTH);
-  if ((group_blocks & (group_blocks - 1)) == 0 && symmetric_or_whole) {
+  if ((group_blocks & (group_blocks - 1)) == 0 && symmetric) {
     int64_t base = o * m->groups + start.group;
     int64_t row_end = (o + 1) * m->groups;
     int64_t first = base + CHUNK <= row_end ? base : row_end - CHUNK;
@@ -446,12 +452,8 @@ INLINE block_params load_block_params(const ms_quant_matrix *m, int64_t o,
           _mm256_set1_epi32(__builtin_ctzll((unsigned long long)group_blocks)));
       lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)(base - first)));
       p.scales = _mm256_permutevar8x32_ps(scales, lanes);
-      if (symmetric) {
-        p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
-        return p;
-      }
-      if (zero_point_offsets(m, o, start.group, bits, &p.offsets))
-        return p;
+      p.offsets = _mm256_set1_ps(symmetric_offset(m, bits));
+      return p;
     }
   }
   return load_block_params_any(m, o, start, n, group_blocks, bits, symmetric);
