@@ -11,21 +11,19 @@
 
 float *ms_feed(const int32_t *ids, int64_t count, int64_t pos,
                ms_logits_fn consume, void *context) {
-  float *logits = 0;
+  float *last = 0;
   for (int64_t done = 0; done < count;) {
     int64_t chunk = count - done;
     if (chunk > ms_model.max_tokens)
       chunk = ms_model.max_tokens;
-    logits = ms_forward(ids + done, chunk, pos + done);
+    float *logits =
+        ms_forward(ids + done, chunk, pos + done, consume ? chunk : 1);
     if (consume)
       consume(context, logits, done, chunk);
+    last = consume ? logits + (chunk - 1) * ms_model.vocab_size : logits;
     done += chunk;
   }
-  return logits;
-}
-
-float *ms_last_logits(float *logits, int64_t count) {
-  return logits + ((count - 1) % ms_model.max_tokens) * ms_model.vocab_size;
+  return last;
 }
 
 void ms_generation_init(ms_generation *g, ms_sampler sampler,
@@ -42,7 +40,7 @@ int ms_generation_prefill(ms_generation *g, const int32_t *ids, int64_t count) {
   if (count >= ms_model.max_context)
     return MS_GENERATION_ERROR_CONTEXT;
   ms_memcpy(g->history, ids, (size_t)count * sizeof(int32_t));
-  g->logits = ms_last_logits(ms_feed(ids, count, 0, 0, 0), count);
+  g->logits = ms_feed(ids, count, 0, 0, 0);
   g->length = count;
   return 0;
 }
@@ -56,7 +54,7 @@ int ms_generation_step(ms_generation *g, int32_t id) {
   if (g->length >= ms_model.max_context)
     return MS_GENERATION_ERROR_CONTEXT;
   g->history[g->length] = id;
-  g->logits = ms_forward(&g->history[g->length], 1, g->length);
+  g->logits = ms_forward(&g->history[g->length], 1, g->length, 1);
   ++g->length;
   return 0;
 }

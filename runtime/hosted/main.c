@@ -351,17 +351,16 @@ static int command_run(const options *o) {
     if (!writer.out)
       die("cannot write '%s'", o->logits_file);
   }
-  float *logits =
+  const float *last =
       ms_feed(ids, count, 0, writer.out ? write_logits : 0, &writer);
   if (writer.out && fclose(writer.out) != 0)
     die("cannot write '%s'", o->logits_file);
-  const float *last = ms_last_logits(logits, count);
   printf(o->json ? "{\"ids\": [" : "");
   for (int64_t i = 0; i < steps; ++i) {
     int32_t next = argmax(last);
     printf(i ? ",%d" : "%d", next);
     if (i + 1 < steps)
-      last = ms_forward(&next, 1, count + i);
+      last = ms_forward(&next, 1, count + i, 1);
   }
   printf(o->json ? "]}\n" : "\n");
   free(ids);
@@ -616,9 +615,9 @@ static int command_bench(const options *o) {
     double t0 = now_seconds();
     float *logits = ms_feed(ids, prompt, 0, 0, 0);
     double t1 = now_seconds();
-    int32_t next = argmax(ms_last_logits(logits, prompt));
+    int32_t next = argmax(logits);
     for (int64_t i = 0; i < gen; ++i)
-      next = argmax(ms_forward(&next, 1, prompt + i));
+      next = argmax(ms_forward(&next, 1, prompt + i, 1));
     double t2 = now_seconds();
     prefill[run] = prompt / (t1 - t0);
     decode[run] = gen ? gen / (t2 - t1) : 0.0;

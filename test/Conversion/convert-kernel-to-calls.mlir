@@ -136,3 +136,21 @@ func.func @dequantize_row(%q: memref<128xi8>, %s: memref<32xf16>, %z: memref<32x
   kernel.dequantize_row %q, %s zero_points %z row %id into %out row %r {in_features = 8 : i64, weight_encoding = #kernel.quant<bits = 8, group = 4>} : memref<128xi8>, memref<32xf16>, memref<32xi8> into memref<32xf32>
   return
 }
+
+// -----
+
+// kernel.linear reading its input from row `from_row`: the input's address
+// plus from_row x 8 floats x 4 bytes.
+// CHECK-LABEL: func.func @linear_from_row(
+// CHECK-SAME:      %[[X:[^:]*]]: memref<32xf32>, %[[W:[^:]*]]: memref<128xf32>, %[[Y:[^:]*]]: memref<64xf32>, %[[N:[^:]*]]: index, %[[FIRST:[^:]*]]: index)
+// CHECK:         %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK:         %[[ROW_BYTES:.*]] = arith.constant 32 : index
+// CHECK:         %[[OFFSET:.*]] = arith.muli %[[FIRST]], %[[ROW_BYTES]] : index
+// CHECK:         %[[ADDRESS:.*]] = arith.addi %[[BASE]], %[[OFFSET]] : index
+// CHECK:         %[[ADDRESS64:.*]] = arith.index_cast %[[ADDRESS]] : index to i64
+// CHECK:         %[[X_POINTER:.*]] = llvm.inttoptr %[[ADDRESS64]] : i64 to !llvm.ptr
+// CHECK:         call @ms_linear_f32(%[[X_POINTER]],
+func.func @linear_from_row(%x: memref<32xf32>, %w: memref<128xf32>, %y: memref<64xf32>, %n: index, %first: index) {
+  kernel.linear %x from_row %first, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
+  return
+}

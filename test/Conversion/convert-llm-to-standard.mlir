@@ -6,13 +6,15 @@
 // 4 * F floats. Buffers are memref.alloc (microscale-plan-memory places
 // them); the heavy work is kernel ops (convert-kernel-to-calls).
 
-// The entry function, weights, the embedding and the logits.
+// The entry function, weights, the embedding and the logits (of the last
+// logit_rows tokens, clamped to [1, n]: the last rows of the input).
 // CHECK:       module attributes {{{.*}}ms.max_context = 32 : i64, ms.max_tokens = 4 : i64, ms.weight_bytes = 512 : i64}
 // CHECK:       memref.global "private" constant @ms_w_0 : memref<128xf32> = dense<1.000000e+00> {alignment = 64 : i64}
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64) -> !llvm.ptr
+// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64) -> !llvm.ptr
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
+// CHECK-NEXT:    %[[ROWS:.*]] = arith.index_cast %[[ROWS64]] : i64 to index
 // CHECK:         %[[EMB:.*]] = memref.get_global @ms_w_0 : memref<128xf32>
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
 // CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[N]]
@@ -23,7 +25,11 @@
 // CHECK:             memref.store %{{.*}}, %[[X]]
 // CHECK:         kernel.attention
 // CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
-// CHECK-NEXT:    kernel.linear %[[X]], %[[EMB]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
+// CHECK-NEXT:    %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-NEXT:    %[[AT_LEAST_ONE:.*]] = arith.maxsi %[[ROWS]], %[[ONE]] : index
+// CHECK-NEXT:    %[[LOGIT_ROWS:.*]] = arith.minsi %[[AT_LEAST_ONE]], %[[N]] : index
+// CHECK-NEXT:    %[[FIRST:.*]] = arith.subi %[[N]], %[[LOGIT_ROWS]] : index
+// CHECK-NEXT:    kernel.linear %[[X]] from_row %[[FIRST]], %[[EMB]] into %[[L]] rows %[[LOGIT_ROWS]] {in_features = 8 : i64, out_features = 16 : i64}
 // CHECK:         %[[ADDRESS:.*]] = memref.extract_aligned_pointer_as_index %[[L]]
 // CHECK:         %[[ADDRESS64:.*]] = arith.index_cast %[[ADDRESS]] : index to i64
 // CHECK:         %[[POINTER:.*]] = llvm.inttoptr %[[ADDRESS64]] : i64 to !llvm.ptr
@@ -44,7 +50,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 
 // Learned positions: rows pos .. pos + n - 1 of the table; the residual add.
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %{{.*}}: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-SAME:      %{{.*}}: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64)
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[WPE:.*]] = memref.get_global @ms_w_1 : memref<256xf32>
@@ -151,7 +157,7 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 
 // A projection with bias, and untied logits with bias: kernel.linear.
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64)
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[W:.*]] = memref.get_global @ms_w_1 : memref<64xf32>
@@ -164,7 +170,7 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // CHECK-SAME:      : memref<32xf32>, memref<64xf32>, memref<8xf32> into memref<32xf32>
 // CHECK:         kernel.attention
 // CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
-// CHECK:         kernel.linear %[[Y]], %[[HEAD]] bias %[[HEAD_BIAS]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64}
+// CHECK:         kernel.linear %[[Y]] from_row %{{.*}}, %[[HEAD]] bias %[[HEAD_BIAS]] into %[[L]] rows %{{.*}} {in_features = 8 : i64, out_features = 16 : i64}
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
     %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
@@ -187,7 +193,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // table); rotate_half pairs i with i + 2 here.
 // CHECK:       memref.global "private" constant @ms_rope_10000_4 : memref<2xf32> = dense<[1.000000e+00, 0.00999999977]>
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64)
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
@@ -248,7 +254,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // CHECK:       memref.global "private" @ms_key_cache_0 : memref<128xf32> = uninitialized
 // CHECK:       memref.global "private" @ms_value_cache_0 : memref<128xf32> = uninitialized
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64)
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
@@ -289,7 +295,7 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 // Gated MLP (SwiGLU): up and gate projections into scratch buffers of
 // 4 x 12, silu(gate) * up in place, then the down projection.
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-SAME:      %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64)
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK-NEXT:    %[[POS:.*]] = arith.index_cast %[[POS64]] : i64 to index
 // CHECK:         %[[UPW:.*]] = memref.get_global @ms_w_1 : memref<96xf32>
@@ -411,7 +417,7 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // CHECK:       memref.global "private" constant @ms_w_0_scales : memref<16xf16> = dense_resource<emb_s> {alignment = 64 : i64}
 // CHECK-NOT:   @ms_w_1
 // CHECK-LABEL: func.func @ms_forward(
-// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64)
+// CHECK-SAME:      %[[TOKENS:.*]]: memref<4xi32>, %[[N64:[^:]*]]: i64, %[[POS64:[^:]*]]: i64, %[[ROWS64:[^:]*]]: i64)
 // CHECK-NEXT:    %[[N:.*]] = arith.index_cast %[[N64]] : i64 to index
 // CHECK:         %[[CODES:.*]] = memref.get_global @ms_w_0 : memref<128xi8>
 // CHECK:         %[[X:.*]] = memref.alloc() : memref<32xf32>
@@ -423,7 +429,7 @@ module attributes {llm.model = #llm.model<arch = "gpt2", vocab_size = 16, hidden
 // CHECK:         kernel.attention
 // CHECK:         %[[L:.*]] = memref.alloc() : memref<64xf32>
 // CHECK:         %[[LOGIT_SCALES:.*]] = memref.get_global @ms_w_0_scales : memref<16xf16>
-// CHECK:         kernel.linear %[[X]], %[[CODES]] scales %[[LOGIT_SCALES]] into %[[L]] rows %[[N]] {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>} : memref<32xf32>, memref<128xi8>, memref<16xf16> into memref<64xf32>
+// CHECK:         kernel.linear %[[X]] from_row %{{.*}}, %[[CODES]] scales %[[LOGIT_SCALES]] into %[[L]] rows %{{.*}} {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 8, group = 8>} : memref<32xf32>, memref<128xi8>, memref<16xf16> into memref<64xf32>
 // CHECK-NOT:     memref.load %[[CODES]]
 module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
   func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {

@@ -12,7 +12,7 @@
 // CHECK: memref.global "private" constant @ms_w_0 : memref<128xf32> = dense<1.000000e+00> {alignment = 64 : i64}
 // CHECK: func.func private @ms_linear_f32(!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
 // CHECK: func.func private @ms_attention_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, f32, !llvm.ptr, !llvm.ptr)
-// CHECK-LABEL: func.func @ms_forward(%arg0: memref<4xi32>, %arg1: i64, %arg2: i64) -> !llvm.ptr
+// CHECK-LABEL: func.func @ms_forward(%arg0: memref<4xi32>, %arg1: i64, %arg2: i64, %arg3: i64) -> !llvm.ptr
 // CHECK-NOT: memref.alloc
 // The caches are views at the end of the arena.
 // CHECK: %[[KEY_OFFSET:.*]] = arith.constant 640 : index

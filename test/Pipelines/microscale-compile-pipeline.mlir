@@ -13,7 +13,7 @@
 // CHECK-DAG: llvm.mlir.global private @ms_arena()
 // CHECK-DAG: llvm.func @ms_linear_f32(!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
 // CHECK-DAG: llvm.func @ms_attention_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, f32, !llvm.ptr, !llvm.ptr)
-// CHECK-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> !llvm.ptr
+// CHECK-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64) -> !llvm.ptr
 // CHECK: llvm.call @ms_linear_f32
 // CHECK: llvm.call @ms_attention_f32
 // CHECK-NOT: memref.
@@ -21,8 +21,9 @@
 // CHECK-NOT: llm.
 
 // On a 32-bit target indices are 32 bits; the runtime ABI's int64_t
-// arguments (ms_forward's n and pos, the kernels' sizes) stay i64.
-// I32-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> !llvm.ptr
+// arguments (ms_forward's n, pos and logit_rows, the kernels' sizes) stay
+// i64.
+// I32-LABEL: llvm.func @ms_forward(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64) -> !llvm.ptr
 // I32: llvm.trunc %{{.*}} : i64 to i32
 // I32: llvm.call @ms_linear_f32({{.*}}) : (!llvm.ptr, i64, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()
 

@@ -44,7 +44,15 @@ TEST(Generate, FeedSplitsIntoCallsOfMaxTokens) {
             calls);
   EXPECT_EQ((std::vector<int32_t>{11, 12, 13, 14, 15, 16, 17, 18, 19, 20}),
             predicted);
-  EXPECT_EQ(20, argmax(ms_last_logits(logits, int64_t(ids.size()))));
+  EXPECT_EQ(20, argmax(logits));
+}
+
+TEST(Generate, FeedWithoutConsumerComputesTheLastRowOnly) {
+  // fake_model aborts unless 1 <= logit_rows <= n; each call's row is its
+  // last token's.
+  std::vector<int32_t> ids = {10, 11, 12, 13, 14, 15, 16, 17, 18, 30};
+  float *logits = ms_feed(ids.data(), int64_t(ids.size()), 0, 0, 0);
+  EXPECT_EQ(31, argmax(logits));
 }
 
 struct GenerationFixture : testing::Test {

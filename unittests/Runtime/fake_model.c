@@ -72,18 +72,23 @@ static void contract_violation(const char *what, int64_t n, int64_t pos) {
   abort();
 }
 
-float *ms_forward(const int32_t *tokens, int64_t n, int64_t pos) {
+float *ms_forward(const int32_t *tokens, int64_t n, int64_t pos,
+                  int64_t logit_rows) {
   if (n < 1 || n > FAKE_MAX_TOKENS)
     contract_violation("n outside 1..max_tokens", n, pos);
   if (pos < 0 || pos > cached)
     contract_violation("positions before pos are not cached", n, pos);
   if (pos + n > FAKE_CONTEXT)
     contract_violation("pos + n exceeds max_context", n, pos);
+  if (logit_rows < 1 || logit_rows > n)
+    contract_violation("logit_rows outside 1..n", n, pos);
   float peak = logf(256.0f);
-  for (int64_t r = 0; r < n; ++r) {
+  for (int64_t r = 0; r < n; ++r)
     if (tokens[r] < 0 || tokens[r] >= FAKE_VOCAB)
       contract_violation("token id outside the vocabulary", n, pos);
-    float *row = logits + r * FAKE_VOCAB;
+  /* The last logit_rows tokens' rows, from the start of the buffer. */
+  for (int64_t r = n - logit_rows; r < n; ++r) {
+    float *row = logits + (r - (n - logit_rows)) * FAKE_VOCAB;
     for (int i = 0; i < FAKE_VOCAB; ++i)
       row[i] = 0.0f;
     row[(tokens[r] + 1) % FAKE_VOCAB] = peak;

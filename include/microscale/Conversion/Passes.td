@@ -22,9 +22,12 @@ def ConvertLLMToStandardPass
   let summary = "Lower a raised llm module to loops, buffers and kernel ops";
   let description = [{
     Replaces the `llm` entry function with the generated program's
-    `ms_forward(tokens, n, pos) -> logits` (see runtime/include/microscale/
-    runtime.h), written in upstream dialects (func, scf, arith, math,
-    memref) plus `kernel` ops for the matrix products and attention.
+    `ms_forward(tokens, n, pos, logit_rows) -> logits` (see
+    runtime/include/microscale/runtime.h), written in upstream dialects
+    (func, scf, arith, math, memref) plus `kernel` ops for the matrix
+    products and attention. Only the last `logit_rows` tokens' logits are
+    computed: generation needs one row, scoring text every row, and the
+    vocabulary makes the logits the largest product of a prefill.
 
     One conversion pattern per llm op, driven by a full dialect conversion.
     The type converter maps an activation `tensor<?x?xFxf32>` to its buffer,

@@ -135,7 +135,7 @@ void addQuantOperands(llvm::StringMap<KernelOperand> &operands,
 
 llvm::StringMap<KernelOperand> operandsOf(kernel::LinearOp op) {
   llvm::StringMap<KernelOperand> operands = {
-      {"x", {op.getInput(), {}}},
+      {"x", {op.getInput(), {}, op.getInputRow(), int64_t(op.getInFeatures())}},
       {"rows", {op.getRows(), {}}},
       {"in", {{}, op.getInFeaturesAttr()}},
       {"w", {op.getWeight(), {}}},

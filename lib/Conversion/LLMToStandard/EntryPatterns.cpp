@@ -3,7 +3,8 @@
 // Part of the Microscale project.
 //
 // The type converter and the patterns that shape the program around the
-// model's ops: the entry function becomes `ms_forward(tokens, n, pos)`
+// model's ops: the entry function becomes
+// `ms_forward(tokens, n, pos, logit_rows)`
 // returning a pointer to the logits, and each `llm.weight` constant globals
 // sharing the weight's resource blobs (one per storage attribute).
 //
@@ -149,17 +150,18 @@ KernelWeight mlir::microscale::getKernelWeight(
     result.zeroPoints = getWeightGlobal(
         builder, loc, op, WeightPart::ZeroPoints, converter, state);
   // The kernels take the group size in features (the whole row for 0).
-  result.encoding = kernel::QuantAttr::get(
-      builder.getContext(), quant.getBits(),
-      quant.getGroupSize(type.getDimSize(1)), quant.getScaleMax(),
-      quant.getActivations());
+  result.encoding =
+      kernel::QuantAttr::get(builder.getContext(), quant.getBits(),
+                             quant.getGroupSize(type.getDimSize(1)),
+                             quant.getScaleMax(), quant.getActivations());
   return result;
 }
 
 CallArguments mlir::microscale::getCallArguments(Operation *op) {
   Block &entry = op->getParentOfType<func::FuncOp>().getBody().front();
-  // `n` and `pos` arrive as int64_t (the ABI's type on every target); the
-  // entry pattern casts each to an index once, at the top of the body.
+  // `n`, `pos` and `logit_rows` arrive as int64_t (the ABI's type on every
+  // target); the entry pattern casts each to an index once, at the top of
+  // the body.
   auto asIndex = [&](BlockArgument argument) -> Value {
     for (Operation *user : argument.getUsers())
       if (isa<arith::IndexCastOp>(user) && user->getBlock() == &entry)
@@ -167,7 +169,7 @@ CallArguments mlir::microscale::getCallArguments(Operation *op) {
     return argument;
   };
   return {entry.getArgument(0), asIndex(entry.getArgument(1)),
-          asIndex(entry.getArgument(2))};
+          asIndex(entry.getArgument(2)), asIndex(entry.getArgument(3))};
 }
 
 void LoopBuilder::loop(Value lb, Value ub,
@@ -196,8 +198,9 @@ Value LoopBuilder::sum(int64_t ub, llvm::function_ref<Value(Value)> body) {
 namespace {
 
 /// The raised entry function `(ids) -> logits` becomes
-/// `ms_forward(tokens, n, pos) -> !llvm.ptr`: the ids become the tokens
-/// buffer, `n` and `pos` are new arguments the other patterns read.
+/// `ms_forward(tokens, n, pos, logit_rows) -> !llvm.ptr`: the ids become the
+/// tokens buffer, `n`, `pos` and `logit_rows` are new arguments the other
+/// patterns read.
 struct EntryFunctionLowering : LLMOpLowering<func::FuncOp> {
   using LLMOpLowering::LLMOpLowering;
 
@@ -206,18 +209,18 @@ struct EntryFunctionLowering : LLMOpLowering<func::FuncOp> {
                   ConversionPatternRewriter &rewriter) const override {
     if (func.isExternal() || func.getNumArguments() != 1)
       return rewriter.notifyMatchFailure(func, "not an llm entry function");
-    // `n` and `pos` are int64_t in runtime.h whatever the index width, so
-    // 32-bit targets agree with the C declaration.
+    // `n`, `pos` and `logit_rows` are int64_t in runtime.h whatever the
+    // index width, so 32-bit targets agree with the C declaration.
     Type i64 = rewriter.getI64Type();
     Type tokens = converter().getTokensType();
     auto forward = rewriter.create<func::FuncOp>(
         func.getLoc(), kForwardName,
         rewriter.getFunctionType(
-            {tokens, i64, i64},
+            {tokens, i64, i64, i64},
             {LLVM::LLVMPointerType::get(rewriter.getContext())}));
     TypeConverter::SignatureConversion signature(1);
     signature.addInputs(0, tokens);
-    signature.addInputs({i64, i64});
+    signature.addInputs({i64, i64, i64});
     rewriter.inlineRegionBefore(func.getBody(), forward.getBody(),
                                 forward.end());
     Block *entry = rewriter.applySignatureConversion(&forward.getBody().front(),
@@ -226,7 +229,7 @@ struct EntryFunctionLowering : LLMOpLowering<func::FuncOp> {
       return failure();
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(entry);
-    for (unsigned i : {1u, 2u})
+    for (unsigned i : {1u, 2u, 3u})
       rewriter.create<arith::IndexCastOp>(
           func.getLoc(), rewriter.getIndexType(), entry->getArgument(i));
     rewriter.eraseOp(func);

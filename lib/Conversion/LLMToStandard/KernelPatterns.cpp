@@ -26,12 +26,13 @@ using namespace mlir::microscale::llm;
 
 namespace {
 
-/// y = x @ w^T (+ bias) over the call's rows, for the weight tensor `weight`
-/// (its encoding picks the kernel) whose kernel operands are `storage`. A
-/// weight with 8-bit activations gets scratch for as many rows as x holds.
+/// y = x @ w^T (+ bias) over `rows` rows of x from `firstRow` on (0 when
+/// null), for the weight tensor `weight` (its encoding picks the kernel)
+/// whose kernel operands are `storage`. A weight with 8-bit activations gets
+/// scratch for as many rows as x holds.
 void createLinear(OpBuilder &builder, Location loc, Value rows, Value x,
                   Value weight, const KernelWeight &storage, Value bias,
-                  Value y) {
+                  Value y, Value firstRow = {}) {
   auto type = cast<RankedTensorType>(weight.getType());
   int64_t in = type.getDimSize(1);
   Value scratch;
@@ -44,26 +45,50 @@ void createLinear(OpBuilder &builder, Location loc, Value rows, Value x,
   }
   builder.create<kernel::LinearOp>(
       loc, x, storage.storage, storage.scales, storage.zeroPoints, bias, y,
-      scratch, rows, builder.getI64IntegerAttr(in),
+      scratch, rows, firstRow, builder.getI64IntegerAttr(in),
       builder.getI64IntegerAttr(type.getDimSize(0)), storage.encoding);
 }
 
-/// `llm.linear` and `llm.logits` are the same product, `input @ weight^T +
-/// bias`, and lower to one kernel op.
-template <typename ProjectionOp>
-struct ProjectionLowering : LLMOpLowering<ProjectionOp> {
-  using Base = LLMOpLowering<ProjectionOp>;
-  using Base::Base;
+/// `input @ weight^T + bias` over the call's rows.
+struct LinearLowering : LLMOpLowering<LinearOp> {
+  using LLMOpLowering::LLMOpLowering;
 
   LogicalResult
-  matchAndRewrite(ProjectionOp op, typename Base::OpAdaptor adaptor,
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = this->allocateResult(op, rewriter);
-    KernelWeight weight = this->getKernelWeight(
-        rewriter, op.getLoc(), op.getWeight(), adaptor.getWeight());
+    Value out = allocateResult(op, rewriter);
+    KernelWeight weight = getKernelWeight(rewriter, op.getLoc(), op.getWeight(),
+                                          adaptor.getWeight());
     createLinear(rewriter, op.getLoc(), getCallArguments(op).n,
                  adaptor.getInput(), op.getWeight(), weight, adaptor.getBias(),
                  out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// The same product for the logits, over the call's last `logit_rows` rows
+/// only (clamped to [1, n]), into the first rows of the result: generation
+/// needs one row, scoring text all of them, and the vocabulary makes this
+/// the largest product of a prefill.
+struct LogitsLowering : LLMOpLowering<LogitsOp> {
+  using LLMOpLowering::LLMOpLowering;
+
+  LogicalResult
+  matchAndRewrite(LogitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value out = allocateResult(op, rewriter);
+    LoopBuilder e(rewriter, op.getLoc());
+    CallArguments call = getCallArguments(op);
+    Value rows = rewriter.create<arith::MinSIOp>(
+        e.loc,
+        rewriter.create<arith::MaxSIOp>(e.loc, call.logitRows, e.index(1)),
+        call.n);
+    Value firstRow = rewriter.create<arith::SubIOp>(e.loc, call.n, rows);
+    KernelWeight weight =
+        getKernelWeight(rewriter, e.loc, op.getWeight(), adaptor.getWeight());
+    createLinear(rewriter, e.loc, rows, adaptor.getInput(), op.getWeight(),
+                 weight, adaptor.getBias(), out, firstRow);
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -185,7 +210,6 @@ struct MLPLowering : LLMOpLowering<MLPOp> {
 void mlir::microscale::populateKernelLoweringPatterns(
     const LLMToStandardTypeConverter &converter, RewritePatternSet &patterns,
     LoweringState &state) {
-  patterns.add<ProjectionLowering<LinearOp>, ProjectionLowering<LogitsOp>,
-               AttentionLowering, MLPLowering>(converter, patterns.getContext(),
-                                               state);
+  patterns.add<LinearLowering, LogitsLowering, AttentionLowering, MLPLowering>(
+      converter, patterns.getContext(), state);
 }

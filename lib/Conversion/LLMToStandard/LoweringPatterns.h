@@ -38,9 +38,10 @@ struct LoweringState {
 
 /// The dynamic quantities of a call: ms_forward's arguments.
 struct CallArguments {
-  Value tokens; // memref<max_tokens x i32>
-  Value n;      // index: tokens in this call
-  Value pos;    // index: position of the first one
+  Value tokens;    // memref<max_tokens x i32>
+  Value n;         // index: tokens in this call
+  Value pos;       // index: position of the first one
+  Value logitRows; // index: the last tokens whose logits are computed
 };
 
 /// The arguments of the ms_forward function enclosing `op`, which the entry

@@ -38,14 +38,11 @@ typedef void (*ms_logits_fn)(void *context, const float *logits, int64_t first,
 
 /* Runs ids[0, count) at positions pos .. pos + count - 1 through
  * ms_forward in calls of at most ms_model.max_tokens, passing each call's
- * logits to `consume` (if not NULL). Returns the logits of the last call;
- * ms_last_logits finds the last token's row in them. The caller keeps
- * 1 <= count and pos + count <= ms_model.max_context. */
+ * logits (every token's) to `consume` if not NULL; without it only the last
+ * token's logits are computed. Returns the last token's logits. The caller
+ * keeps 1 <= count and pos + count <= ms_model.max_context. */
 float *ms_feed(const int32_t *ids, int64_t count, int64_t pos,
                ms_logits_fn consume, void *context);
-
-/* The row of the last of `count` tokens in what ms_feed returned. */
-float *ms_last_logits(float *logits, int64_t count);
 
 enum {
   MS_GENERATION_ERROR_EMPTY = -1,   /* no prompt tokens */

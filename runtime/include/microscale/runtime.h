@@ -36,9 +36,12 @@ extern const ms_model_info ms_model;
 
 /* Runs `n` (1 <= n <= max_tokens) tokens at positions pos .. pos + n - 1,
  * appending their keys and values to the KV cache (which must already hold
- * positions 0 .. pos - 1), and returns their logits, row-major [n, vocab],
- * valid until the next call. Requires pos + n <= max_context. */
-float *ms_forward(const int32_t *tokens, int64_t n, int64_t pos);
+ * positions 0 .. pos - 1), and returns the logits of the last `logit_rows`
+ * of them (clamped to [1, n]: 1 for generation, n to score every token),
+ * row-major [logit_rows, vocab], valid until the next call. Requires
+ * pos + n <= max_context. */
+float *ms_forward(const int32_t *tokens, int64_t n, int64_t pos,
+                  int64_t logit_rows);
 
 /* The tokenizer tables, in the format of tokenizer.h, and their size. */
 extern const uint8_t ms_tokenizer_blob[];

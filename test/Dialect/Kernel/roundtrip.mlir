@@ -3,9 +3,11 @@
 // CHECK-LABEL: func.func @linear
 // CHECK:         kernel.linear %arg0, %arg1 into %arg3 rows %arg4 {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
 // CHECK:         kernel.linear %arg0, %arg1 bias %arg2 into %arg3 rows %arg4 {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<16xf32> into memref<64xf32>
-func.func @linear(%x: memref<32xf32>, %w: memref<128xf32>, %b: memref<16xf32>, %y: memref<64xf32>, %n: index) {
+// CHECK:         kernel.linear %arg0 from_row %arg5, %arg1 into %arg3 rows %arg4 {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
+func.func @linear(%x: memref<32xf32>, %w: memref<128xf32>, %b: memref<16xf32>, %y: memref<64xf32>, %n: index, %first: index) {
   kernel.linear %x, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
   kernel.linear %x, %w bias %b into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<16xf32> into memref<64xf32>
+  kernel.linear %x from_row %first, %w into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32> into memref<64xf32>
   return
 }
 

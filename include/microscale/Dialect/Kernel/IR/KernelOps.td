@@ -25,8 +25,10 @@ def Kernel_ZeroPointsBuffer : StaticShapeMemRefOf<[I8]>;
 def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
   let summary = "rows of a buffer times a weight matrix, plus bias";
   let description = [{
-    `output[r, o] = sum_i input[r, i] * weight[o, i] (+ bias[o])` for
-    `r < rows`, `o < out_features`, `i < in_features`. `weight` holds the
+    `output[r, o] = sum_i input[first + r, i] * weight[o, i] (+ bias[o])`
+    for `r < rows`, `o < out_features`, `i < in_features`, where `first` is
+    `input_row` when given and 0 otherwise (the logits of the last tokens
+    only read the last rows of their input). `weight` holds the
     `[out_features, in_features]` matrix in its storage form: for a dense
     weight (no `weight_encoding`) that is the matrix itself, row-major; an
     encoded weight keeps its encoding attribute here so the kernel table can
@@ -45,6 +47,9 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
     kernel.linear %x, %w bias %b into %y rows %n
         {in_features = 8 : i64, out_features = 16 : i64}
         : memref<32xf32>, memref<128xf32>, memref<16xf32> into memref<64xf32>
+    kernel.linear %x from_row %f, %w into %y rows %n
+        {in_features = 8 : i64, out_features = 16 : i64}
+        : memref<32xf32>, memref<128xf32> into memref<64xf32>
     kernel.linear %x, %q scales %s zero_points %z into %y rows %n
         {in_features = 8 : i64, out_features = 16 : i64,
          weight_encoding = #kernel.quant<bits = 4, group = 8>}
@@ -64,11 +69,12 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
     Arg<Optional<Kernel_Buffer>, "8-bit activation blocks of the input",
         [MemRead, MemWrite]>:$scratch,
     Index:$rows,
+    Optional<Index>:$input_row,
     I64Attr:$in_features,
     I64Attr:$out_features,
     OptionalAttr<AnyAttr>:$weight_encoding);
   let assemblyFormat = [{
-    $input `,` $weight (`scales` $scales^)? (`zero_points` $zero_points^)?
+    $input (`from_row` $input_row^)? `,` $weight (`scales` $scales^)? (`zero_points` $zero_points^)?
     (`bias` $bias^)? `into` $output (`scratch` $scratch^)? `rows` $rows
     attr-dict `:` type($input) `,` type($weight) ``
     custom<OptionalBufferTypes>(ref($scales), ref($zero_points), ref($bias),
