@@ -63,6 +63,25 @@ func.func @main_graph(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}, %n: tenso
 
 // -----
 
+// Learned positions must end at the sequence length: a Range to a graph
+// input (any number) is refused.
+// CHECK: error: node 'r' (Range) does not mean what the position embedding pattern assumes: the positions Range does not end at the sequence length (the pattern was tried at node 'pos' (Gather))
+func.func @main_graph(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}, %n: tensor<i64> {onnx.name = "n"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
+  %t = onnx.constant "emb" : tensor<8x4xf32> = dense<1.0> : tensor<8x4xf32>
+  %p = onnx.constant "wpe" : tensor<16x4xf32> = dense<1.0> : tensor<16x4xf32>
+  %w = onnx.constant "head" : tensor<4x8xf32> = dense<0.5> : tensor<4x8xf32>
+  %zero = onnx.constant "zero" : tensor<i64> = dense<0> : tensor<i64>
+  %one = onnx.constant "one" : tensor<i64> = dense<1> : tensor<i64>
+  %r = onnx.node "Range"(%zero, %n, %one) {name = "r", onnx_attrs = {}} : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %x = onnx.node "Gather"(%t, %ids) {name = "g", onnx_attrs = {}} : (tensor<8x4xf32>, tensor<?x?xi64>) -> tensor<?x?x4xf32>
+  %y = onnx.node "Gather"(%p, %r) {name = "pos", onnx_attrs = {}} : (tensor<16x4xf32>, tensor<?xi64>) -> tensor<?x4xf32>
+  %s = onnx.node "Add"(%x, %y) {name = "add", onnx_attrs = {}} : (tensor<?x?x4xf32>, tensor<?x4xf32>) -> tensor<?x?x4xf32>
+  %l = onnx.node "MatMul"(%s, %w) {name = "lm_head", onnx_attrs = {}} : (tensor<?x?x4xf32>, tensor<4x8xf32>) -> tensor<?x?x8xf32>
+  return %l : tensor<?x?x8xf32>
+}
+
+// -----
+
 // A fused projection split into sizes other than its results' is refused.
 // CHECK: error: node 'split' (Split) does not mean what the split projection pattern assumes: splits 12 features into [2, 2, 8], but its results have [4, 4, 4]
 func.func @main_graph(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {

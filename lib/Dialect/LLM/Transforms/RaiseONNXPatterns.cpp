@@ -191,17 +191,24 @@ bool isPositionInput(BlockArgument arg) {
   return name && name.getValue().contains("position");
 }
 
-/// True if `range` counts 0, 1, 2, ...: the positions of the sequence.
+bool isSequenceLength(Value value);
+
+/// True if `range` counts 0, 1, 2, ... up to the sequence length: the
+/// positions of the sequence, one per token.
 bool checkPositionRange(onnx::NodeOp range, ConstantMismatch &check) {
   std::optional<int64_t> start = foldIndex(range.getInputs()[0]);
   std::optional<int64_t> delta = foldIndex(range.getInputs()[2]);
-  if (start == 0 && delta == 1)
-    return true;
   auto show = [](std::optional<int64_t> v) {
     return v ? std::to_string(*v) : std::string("?");
   };
-  return check.fail(range, "positions are Range(" + show(start) + ", n, " +
-                               show(delta) + "), expected start 0 and delta 1");
+  if (start != 0 || delta != 1)
+    return check.fail(range, "positions are Range(" + show(start) + ", n, " +
+                                 show(delta) +
+                                 "), expected start 0 and delta 1");
+  if (!isSequenceLength(range.getInputs()[1]))
+    return check.fail(range, "the positions Range does not end at the "
+                             "sequence length");
+  return true;
 }
 
 /// True if `ids` are positions (a position_ids input or Range(0, n, 1),
