@@ -24,13 +24,16 @@ func.func @gather_axis1(%ids: tensor<?x?xi64>) -> tensor<8x?x?xf32> {
 
 // -----
 
-// Positions from Range index a learned position table.
+// Positions from Range(0, sequence length, 1) index a learned position
+// table.
 // CHECK-LABEL: func.func @position_embedding
 // CHECK: llm.position_embedding
-func.func @position_embedding(%n: tensor<i64>) -> tensor<?x4xf32> {
+func.func @position_embedding(%ids: tensor<?x?xi64>) -> tensor<?x4xf32> {
   %t = onnx.constant "wpe" : tensor<16x4xf32> = dense<1.0> : tensor<16x4xf32>
   %zero = onnx.constant "zero" : tensor<i64> = dense<0> : tensor<i64>
   %one = onnx.constant "one" : tensor<i64> = dense<1> : tensor<i64>
+  %shape = onnx.node "Shape"(%ids) {name = "shape", onnx_attrs = {}} : (tensor<?x?xi64>) -> tensor<2xi64>
+  %n = onnx.node "Gather"(%shape, %one) {name = "n", onnx_attrs = {axis = 0 : i64}} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
   %r = onnx.node "Range"(%zero, %n, %one) {name = "r", onnx_attrs = {}} : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
   %0 = onnx.node "Gather"(%t, %r) {name = "g", onnx_attrs = {}} : (tensor<16x4xf32>, tensor<?xi64>) -> tensor<?x4xf32>
   return %0 : tensor<?x4xf32>

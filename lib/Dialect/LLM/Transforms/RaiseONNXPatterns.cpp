@@ -1471,11 +1471,27 @@ bool checkCausalComparison(onnx::NodeOp node, ConstantMismatch &check) {
   auto isRow = [&](Value v) { return isUnitAt(v, 0); };
   auto isColumn = [&](Value v) { return isUnitAt(v, 1); };
   Value keys = keysFirst ? a : b, queries = keysFirst ? b : a;
-  if (isRow(keys) && isColumn(queries))
+  if (!isRow(keys) || !isColumn(queries))
+    return check.fail(node, "the causal comparison is not of a [1, kv] row of "
+                            "key positions with a [q, 1] column of query "
+                            "positions");
+  // A query sees its own key: `keys <= queries`, or `keys < queries + 1`.
+  int64_t shift = 0;
+  Value column = skipNoOps(queries);
+  while (onnx::NodeOp node = getNode(column, "Unsqueeze"))
+    column = skipNoOps(node.getInputs()[0]);
+  if (onnx::NodeOp add = getNode(column, "Add"))
+    for (Value input : add.getInputs())
+      if (std::optional<int64_t> c = foldIndex(input))
+        shift += *c;
+  bool inclusive = type == "LessOrEqual" || type == "GreaterOrEqual";
+  if (shift == (inclusive ? 0 : 1))
     return true;
-  return check.fail(node, "the causal comparison is not of a [1, kv] row of "
-                          "key positions with a [q, 1] column of query "
-                          "positions");
+  return check.fail(node, "the causal comparison is keys " +
+                              std::string(inclusive ? "<=" : "<") + " queries" +
+                              (shift ? " + " + std::to_string(shift) : "") +
+                              ", expected keys <= queries (a query sees its "
+                              "own key)");
 }
 
 /// True if `value` is a sequence length: the sequence axis of a
