@@ -55,6 +55,10 @@ const ms_model_info ms_model = {
     .target = "host",
     .compression = "pruned \"heads\" \\ 2",
     .build_flags = "fake_model.c",
+    .microscale_version = "0.0.0",
+    .microscale_commit = "unknown",
+    .model_sha256 =
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 };
 
 /*---------------------------------------------------------------------------
