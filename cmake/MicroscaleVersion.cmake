@@ -9,6 +9,8 @@
 # .git_archival.txt, which `git archive` fills in (export-subst in
 # .gitattributes), else it is "unknown": a tarball builds without git.
 
+cmake_minimum_required(VERSION 3.20)
+
 set(commit "")
 find_program(MICROSCALE_GIT git)
 if(MICROSCALE_GIT AND EXISTS "${SOURCE_DIR}/.git")
