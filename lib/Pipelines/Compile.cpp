@@ -193,7 +193,7 @@ mlir::microscale::compile(ModuleOp module, const CompileOptions &options,
   info.buildFlags = options.buildFlags;
   info.version = options.version;
   info.commit = options.commit;
-  info.modelSha256 = options.modelSha256;
+  info.modelBlake3 = options.modelBlake3;
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateProgram(module, llvmContext, **machine, info,
                                      *tokenizerBlob, options.target.optLevel);

@@ -85,6 +85,6 @@ ModelDescriptor mlir::microscale::describeProgram(llm::ModelAttr model,
   d.build_flags = info.buildFlags;
   d.microscale_version = info.version;
   d.microscale_commit = info.commit;
-  d.model_sha256 = info.modelSha256;
+  d.model_blake3 = info.modelBlake3;
   return d;
 }

@@ -488,7 +488,7 @@ static void print_identity(void) {
   const ms_model_info *m = &ms_model;
   printf("Microscale %s (commit %s)\n", m->microscale_version,
          m->microscale_commit);
-  printf("model sha256  %s\n", m->model_sha256);
+  printf("model blake3  %s\n", m->model_blake3);
   printf("build flags   %s\n", m->build_flags);
 }
 
@@ -518,7 +518,7 @@ static int command_info(const options *o) {
     print_json_field("build_flags", m->build_flags);
     print_json_field("microscale_version", m->microscale_version);
     print_json_field("microscale_commit", m->microscale_commit);
-    print_json_field("model_sha256", m->model_sha256);
+    print_json_field("model_blake3", m->model_blake3);
     printf(", \"threads\": %d}\n", ms_get_threads());
     return 0;
   }

@@ -37,6 +37,7 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -44,7 +45,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -459,13 +459,13 @@ void printReport(llvm::json::Object object) {
   llvm::outs() << llvm::json::Value(std::move(object)) << "\n";
 }
 
-/// SHA-256 of a file's bytes, in hex: what identifies a model in the
+/// BLAKE3 of a file's bytes, in hex: what identifies a model in the
 /// programs compiled from it, however its path is spelled.
-llvm::Expected<std::string> sha256OfFile(StringRef path) {
+llvm::Expected<std::string> blake3OfFile(StringRef path) {
   auto buffer = readRegularFile(path);
   if (!buffer)
     return buffer.takeError();
-  llvm::SHA256 hash;
+  llvm::BLAKE3 hash;
   hash.update(llvm::arrayRefFromStringRef((*buffer)->getBuffer()));
   return llvm::toHex(hash.final(), /*LowerCase=*/true);
 }
@@ -534,8 +534,8 @@ void printSummaryJson(ModuleOp module, StringRef path) {
   report["ops"] = std::move(ops);
   report["weight_tensors"] = weightCount;
   report["weight_bytes"] = weightBytes;
-  if (auto hash = sha256OfFile(path))
-    report["model_sha256"] = *hash;
+  if (auto hash = blake3OfFile(path))
+    report["model_blake3"] = *hash;
   else
     llvm::consumeError(hash.takeError());
   printReport(std::move(report));
@@ -890,7 +890,7 @@ void printSizeReport(const CompileResult &result,
         {"compression", options.compression},
         {"microscale_version", options.version},
         {"microscale_commit", options.commit},
-        {"model_sha256", options.modelSha256}});
+        {"model_blake3", options.modelBlake3}});
     return;
   }
   llvm::errs() << "weights: " << result.weightBytes
@@ -905,7 +905,7 @@ void printSizeReport(const CompileResult &result,
 int runCompile(MLIRContext &context, int argc, char **argv) {
   if (std::optional<std::string> message = checkCompileOutput())
     return fail(*message);
-  auto modelHash = sha256OfFile(compileInput);
+  auto modelHash = blake3OfFile(compileInput);
   if (!modelHash)
     return fail(compileInput + ": " + llvm::toString(modelHash.takeError()));
   OwningOpRef<ModuleOp> module = loadModel(compileInput, context, true);
@@ -929,7 +929,7 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   options.compression = compressionOptionsFromFlags(compileInput).describe();
   options.version = MICROSCALE_VERSION;
   options.commit = MICROSCALE_COMMIT;
-  options.modelSha256 = *modelHash;
+  options.modelBlake3 = *modelHash;
   if (model.getTokenizer().empty() && emitKind != EmitKind::MLIR)
     llvm::WithColor::warning(llvm::errs(), "microscale")
         << "no tokenizer found next to the model (pass --tokenizer); the "

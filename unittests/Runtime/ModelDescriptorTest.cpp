@@ -76,7 +76,7 @@ TEST(ModelDescriptor, DefinesMsModelWithTheGivenValues) {
   descriptor.arena_bytes = int64_t(1) << 40; // beyond 32 bits
   descriptor.arch = "llama";
   descriptor.build_flags = "--opt 3";
-  descriptor.model_sha256 = "ab01";
+  descriptor.model_blake3 = "ab01";
   llvm::GlobalVariable *global = defineModelDescriptor(module, descriptor);
   ASSERT_EQ(global, module.getNamedGlobal("ms_model"));
   EXPECT_TRUE(global->isConstant());
@@ -111,7 +111,7 @@ TEST(ModelDescriptor, DefinesMsModelWithTheGivenValues) {
   EXPECT_EQ("llama", string(offsetof(ms_model_info, arch)));
   EXPECT_EQ("--opt 3", string(offsetof(ms_model_info, build_flags)));
   EXPECT_EQ("", string(offsetof(ms_model_info, compression)));
-  EXPECT_EQ("ab01", string(offsetof(ms_model_info, model_sha256)));
+  EXPECT_EQ("ab01", string(offsetof(ms_model_info, model_blake3)));
 }
 
 } // namespace

@@ -184,13 +184,13 @@ TEST_F(Program, FlagsBelongToTheirCommands) {
 
 TEST_F(Program, VersionNamesCompilerAndModel) {
   std::string text = output({"--version"});
-  EXPECT_EQ(0u, text.find("Microscale 0.0.0 (commit unknown)\nmodel sha256  "
-                          "e3b0c44298fc"))
+  EXPECT_EQ(0u, text.find("Microscale 0.0.0 (commit unknown)\nmodel blake3  "
+                          "af1349b9f5f9"))
       << text;
   std::string json = output({"info", "--json"});
   EXPECT_NE(std::string::npos, json.find("\"microscale_version\": \"0.0.0\", "
                                          "\"microscale_commit\": \"unknown\", "
-                                         "\"model_sha256\": \"e3b0c44298fc"))
+                                         "\"model_blake3\": \"af1349b9f5f9"))
       << json;
 }
 

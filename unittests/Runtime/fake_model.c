@@ -57,8 +57,8 @@ const ms_model_info ms_model = {
     .build_flags = "fake_model.c",
     .microscale_version = "0.0.0",
     .microscale_commit = "unknown",
-    .model_sha256 =
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    .model_blake3 =
+        "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
 };
 
 /*---------------------------------------------------------------------------

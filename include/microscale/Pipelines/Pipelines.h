@@ -81,7 +81,7 @@ struct CompileOptions {
   std::string compression = "none";
   std::string version;
   std::string commit;
-  std::string modelSha256;
+  std::string modelBlake3;
 };
 
 /// Sizes of the compiled program, as the lowering planned them.

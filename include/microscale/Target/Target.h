@@ -72,8 +72,8 @@ struct ProgramInfo {
   /// The compiler's identity (microscale/Version.h).
   std::string version;
   std::string commit;
-  /// SHA-256 of the model file's bytes, in hex.
-  std::string modelSha256;
+  /// BLAKE3 of the model file's bytes, in hex.
+  std::string modelBlake3;
 };
 
 /// Translates a module `microscale-compile-pipeline` lowered to the LLVM
