@@ -64,9 +64,12 @@ writeFile(llvm::StringRef path,
   return write(os);
 }
 
+/// Writes `path` whole or not at all; "-" is stdout, written as it goes.
 static llvm::Error writeFileAtomically(
     llvm::StringRef path,
     llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write) {
+  if (path == "-")
+    return writeFile(path, write);
   return writeAtomically(path, [&](llvm::StringRef temporary) {
     return writeFile(temporary, write);
   });
@@ -188,6 +191,9 @@ mlir::microscale::compile(ModuleOp module, const CompileOptions &options,
   ProgramInfo info;
   info.compression = options.compression;
   info.buildFlags = options.buildFlags;
+  info.version = options.version;
+  info.commit = options.commit;
+  info.modelBlake3 = options.modelBlake3;
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateProgram(module, llvmContext, **machine, info,
                                      *tokenizerBlob, options.target.optLevel);

@@ -83,5 +83,8 @@ ModelDescriptor mlir::microscale::describeProgram(llm::ModelAttr model,
   d.target = triple.str();
   d.compression = info.compression;
   d.build_flags = info.buildFlags;
+  d.microscale_version = info.version;
+  d.microscale_commit = info.commit;
+  d.model_blake3 = info.modelBlake3;
   return d;
 }

@@ -9,7 +9,8 @@
  * others (the caller included) take its chunks, and the caller only waits
  * for chunks already running, yielding its core while it does. Idle workers
  * poll briefly (back-to-back loops of a decode step cost no wake-up), then
- * sleep on a condition variable. Targets without threads link
+ * sleep on a condition variable. The default is one thread per physical
+ * core this process may run on. Targets without threads link
  * core/serial.c instead.
  *
  * Each chunk covers the same items whichever thread runs it, and every
@@ -18,13 +19,20 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#endif
+
 #include "kernels/parallel.h"
 #include "microscale/runtime.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define MS_MAX_THREADS 64
@@ -131,9 +139,75 @@ static void *worker_main(void *arg) {
   return 0;
 }
 
+/* The first number of a sysfs CPU list such as "0,4" or "2-3"; -1 when the
+ * file cannot be read. */
+static long first_cpu_in_list(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  char text[32];
+  ssize_t length = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (length <= 0)
+    return -1;
+  text[length] = 0;
+  char *end;
+  long cpu = strtol(text, &end, 10);
+  return end == text ? -1 : cpu;
+}
+
+/* Physical cores among the CPUs this process may run on: a CPU counts when
+ * it is the first of its core's hardware threads (Linux sysfs topology).
+ * SMT siblings share a core's vector units, so a second thread per core
+ * mostly waits for the first; 0 when the topology is not readable. */
+static int physical_cores(cpu_set_t *allowed) {
+  cpu_set_t seen; /* the first thread of each core counted */
+  CPU_ZERO(&seen);
+  int cores = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, allowed))
+      continue;
+    char path[96];
+    snprintf(path, sizeof path,
+             "/sys/devices/system/cpu/cpu%d/topology/core_cpus_list", cpu);
+    long first = first_cpu_in_list(path);
+    if (first < 0) {
+      snprintf(path, sizeof path,
+               "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+               cpu);
+      first = first_cpu_in_list(path);
+    }
+    if (first < 0)
+      return 0;
+    /* A core counts once, whichever of its threads are allowed. */
+    if (first >= (long)CPU_SETSIZE)
+      return 0;
+    if (!CPU_ISSET((int)first, &seen)) {
+      CPU_SET((int)first, &seen);
+      ++cores;
+    }
+  }
+  return cores;
+}
+
+/* The default thread count: the physical cores this process may use (its
+ * affinity mask, which containers and taskset narrow), else the online
+ * logical CPUs. Computed once. */
 static int default_threads(void) {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  return cores < 1 ? 1 : cores > MS_MAX_THREADS ? MS_MAX_THREADS : (int)cores;
+  static int cached;
+  if (cached)
+    return cached;
+  long cores = 0;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    cores = physical_cores(&allowed);
+    if (cores == 0)
+      cores = CPU_COUNT(&allowed);
+  }
+  if (cores < 1)
+    cores = sysconf(_SC_NPROCESSORS_ONLN);
+  cached = cores < 1 ? 1 : cores > MS_MAX_THREADS ? MS_MAX_THREADS : (int)cores;
+  return cached;
 }
 
 int ms_get_threads(void) {

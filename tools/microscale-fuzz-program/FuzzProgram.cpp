@@ -10,8 +10,9 @@
 // context, more tokens than max_tokens), so a flag value that slips past
 // the checks shows up as a crash. The program's exit() returns here by
 // longjmp and what it allocated is freed, so one process runs millions of
-// command lines. Command lines naming files (--file, --logits,
-// --logprobs-out) are skipped: the fuzzer must not write where it likes.
+// command lines. Command lines naming files (--file, --prompt-file,
+// --logits, --logprobs-out, also as --flag=value) are skipped: the fuzzer
+// must not write where it likes, nor wait for standard input (`-`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,8 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!current.empty())
     args.push_back(current);
   for (const std::string &arg : args)
-    if (arg == "--file" || arg == "--logits" || arg == "--logprobs-out")
-      return 0;
+    for (const char *flag :
+         {"--file", "--prompt-file", "--logits", "--logprobs-out"})
+      if (arg.compare(0, arg.find('='), flag) == 0)
+        return 0;
   std::vector<char *> argv;
   for (std::string &arg : args)
     argv.push_back(arg.data());

@@ -6,6 +6,8 @@
 
 #include "EvalReport.h"
 
+#include "microscale/report.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -103,9 +105,9 @@ void printTable(llvm::ArrayRef<EvalRow> rows, llvm::raw_ostream &os) {
 }
 
 void printJSON(const EvalRow &row, llvm::raw_ostream &os) {
-  os << "{";
+  os << "{\"schema_version\": " << MS_REPORT_SCHEMA_VERSION;
   for (auto [i, column] : llvm::enumerate(columnsOf(row))) {
-    os << (i ? ", " : "") << llvm::json::Value(column.first) << ": ";
+    os << ", " << llvm::json::Value(column.first) << ": ";
     if (column.second.isString)
       os << llvm::json::Value(column.second.text);
     else

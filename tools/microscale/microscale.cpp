@@ -4,7 +4,8 @@
 //
 // `microscale import` brings an ONNX model to the onnx or llm level;
 // `microscale run` executes a model on the reference interpreter;
-// `microscale compile` turns a model into a self-contained native program.
+// `microscale compile` turns a model into a self-contained native program;
+// `microscale tokenize` / `detokenize` run the model's tokenizer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,10 @@
 #include "microscale/Reference/Interpreter.h"
 #include "microscale/Support/RegularFile.h"
 #include "microscale/Target/Target.h"
+#include "microscale/Tokenizer/Encode.h"
 #include "microscale/Tokenizer/TokenizerTables.h"
+#include "microscale/Version.h"
+#include "microscale/report.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -30,8 +34,10 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -55,8 +61,14 @@ namespace {
 cl::SubCommand importCmd("import", "Import an ONNX model and print it");
 cl::SubCommand runCmd("run", "Run a model on the reference interpreter");
 cl::SubCommand perplexityCmd("perplexity",
-                             "Score token ids on the reference interpreter");
+                             "Score a text (or token ids) on the reference "
+                             "interpreter");
 cl::SubCommand compileCmd("compile", "Compile a model into a native program");
+cl::SubCommand tokenizeCmd("tokenize",
+                           "Print the ids the model's tokenizer gives a text");
+cl::SubCommand detokenizeCmd("detokenize",
+                             "Print the text of token ids with the model's "
+                             "tokenizer");
 cl::SubCommand
     evalCmd("eval",
             "Compare a compressed model with the float model: perplexity on "
@@ -78,6 +90,9 @@ cl::opt<bool> summaryOnly("summary",
                           cl::desc("Print a summary of the module instead of "
                                    "the module"),
                           cl::sub(importCmd));
+cl::opt<bool> importJson("json",
+                         cl::desc("With --summary: print one JSON object"),
+                         cl::sub(importCmd));
 
 // run
 cl::opt<std::string> runInput(cl::Positional,
@@ -85,7 +100,16 @@ cl::opt<std::string> runInput(cl::Positional,
                               cl::Required, cl::sub(runCmd));
 cl::opt<std::string> promptIds("prompt-ids",
                                cl::desc("Comma-separated prompt token ids"),
-                               cl::Required, cl::sub(runCmd));
+                               cl::sub(runCmd));
+cl::opt<std::string>
+    promptText("prompt",
+               cl::desc("Prompt text, tokenized with the model's tokenizer "
+                        "(prints text, as the program's greedy generate)"),
+               cl::sub(runCmd));
+cl::opt<bool> printText("text",
+                        cl::desc("Print the prompt and continuation as text "
+                                 "(stops at end of sequence)"),
+                        cl::sub(runCmd));
 cl::opt<int> numTokens("n", cl::desc("Number of tokens to generate"),
                        cl::init(16), cl::sub(runCmd));
 cl::opt<bool> jsonOutput("json", cl::desc("Print one JSON object"),
@@ -103,7 +127,12 @@ cl::opt<std::string>
     idsFile("ids",
             cl::desc("File of comma-separated token ids (as a compiled "
                      "program's `tokenize --bos` prints them)"),
-            cl::Required, cl::sub(perplexityCmd));
+            cl::sub(perplexityCmd));
+cl::opt<std::string>
+    textFile("file",
+             cl::desc("Text file to score (- for stdin), tokenized as the "
+                      "program's perplexity does"),
+             cl::sub(perplexityCmd), cl::sub(tokenizeCmd));
 cl::opt<int64_t> windowSize("ctx", cl::desc("Window length in tokens"),
                             cl::Required, cl::sub(perplexityCmd));
 cl::opt<bool> perplexityJson("json", cl::desc("Print one JSON object"),
@@ -113,8 +142,14 @@ cl::opt<bool> perplexityJson("json", cl::desc("Print one JSON object"),
 cl::opt<std::string> compileInput(cl::Positional,
                                   cl::desc("<model.onnx | model.mlir>"),
                                   cl::Required, cl::sub(compileCmd));
-cl::opt<std::string> compileOutput("o", cl::desc("Output file"), cl::Required,
-                                   cl::sub(compileCmd));
+cl::opt<std::string>
+    compileOutput("o",
+                  cl::desc("Output file (- for stdout: asm, llvm-ir, mlir)"),
+                  cl::Required, cl::sub(compileCmd));
+cl::opt<bool> compileJson("json",
+                          cl::desc("Print the size report as one JSON object "
+                                   "on stdout"),
+                          cl::sub(compileCmd));
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to write"), cl::init(EmitKind::Executable),
     cl::values(clEnumValN(EmitKind::Executable, "exe", "static executable"),
@@ -139,6 +174,18 @@ cl::opt<std::string>
     runtimeDir("runtime-dir",
                cl::desc("Folder of per-target runtime libraries"),
                cl::init(MICROSCALE_RUNTIME_DIR), cl::sub(compileCmd));
+
+// tokenize, detokenize
+cl::opt<std::string> tokenizeInput(cl::Positional,
+                                   cl::desc("<model.onnx | model.mlir>"),
+                                   cl::Required, cl::sub(tokenizeCmd),
+                                   cl::sub(detokenizeCmd));
+cl::opt<bool> tokenizeBos("bos", cl::desc("Start with the model's BOS id"),
+                          cl::sub(tokenizeCmd));
+cl::opt<std::string> detokenizeIds("ids", cl::desc("Comma-separated token ids"),
+                                   cl::Required, cl::sub(detokenizeCmd));
+cl::opt<bool> tokenizeJson("json", cl::desc("Print one JSON object"),
+                           cl::sub(tokenizeCmd), cl::sub(detokenizeCmd));
 
 // eval
 cl::opt<std::string> evalInput(cl::Positional,
@@ -271,7 +318,8 @@ cl::opt<std::string>
                   cl::desc("Tokenizer file to record (default: found next to "
                            "the model)"),
                   cl::sub(importCmd), cl::sub(runCmd), cl::sub(compileCmd),
-                  cl::sub(perplexityCmd), cl::sub(evalCmd));
+                  cl::sub(perplexityCmd), cl::sub(evalCmd),
+                  cl::sub(tokenizeCmd), cl::sub(detokenizeCmd));
 cl::opt<int64_t>
     maxContext("max-context",
                cl::desc("Context length (default: from the model)"),
@@ -404,6 +452,95 @@ OwningOpRef<ModuleOp> driver::loadModel(StringRef path, MLIRContext &context,
 
 namespace {
 
+/// Prints a --json report: one object on one line, with the schema version
+/// the generated programs print too (report.h).
+void printReport(llvm::json::Object object) {
+  object["schema_version"] = MS_REPORT_SCHEMA_VERSION;
+  llvm::outs() << llvm::json::Value(std::move(object)) << "\n";
+}
+
+/// BLAKE3 of a file's bytes, in hex: what identifies a model in the
+/// programs compiled from it, however its path is spelled.
+llvm::Expected<std::string> blake3OfFile(StringRef path) {
+  auto buffer = readRegularFile(path);
+  if (!buffer)
+    return buffer.takeError();
+  llvm::BLAKE3 hash;
+  hash.update(llvm::arrayRefFromStringRef((*buffer)->getBuffer()));
+  return llvm::toHex(hash.final(), /*LowerCase=*/true);
+}
+
+/// A text file's bytes, or standard input's for "-".
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> readText(StringRef path) {
+  if (path != "-")
+    return readRegularFile(path);
+  auto buffer = llvm::MemoryBuffer::getSTDIN();
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(),
+                                   "cannot read standard input");
+  return std::move(*buffer);
+}
+
+/// The tokenizer tables a program of the raised `module` would carry.
+llvm::Expected<std::vector<uint8_t>> modelTokenizer(ModuleOp module,
+                                                    StringRef modelPath) {
+  auto model = module->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName);
+  if (!model)
+    return llvm::createStringError(modelPath +
+                                   ": not a raised model (no #llm.model)");
+  if (model.getTokenizer().empty())
+    return llvm::createStringError(
+        modelPath + ": no tokenizer found next to the model (pass "
+                    "--tokenizer FILE)");
+  auto dir = module->getAttrOfType<StringAttr>("onnx.model_dir");
+  return buildModelTokenizerBlob(model.getTokenizer(),
+                                 dir ? dir.getValue()
+                                     : llvm::sys::path::parent_path(modelPath),
+                                 model.getVocabSize());
+}
+
+/// `import --summary --json`: the model's facts under the names `info
+/// --json` gives them, op counts and weight storage.
+void printSummaryJson(ModuleOp module, StringRef path) {
+  llvm::json::Object report;
+  if (auto model = module->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName)) {
+    report["arch"] = model.getArch().str();
+    report["vocab_size"] = model.getVocabSize();
+    report["hidden_size"] = model.getHiddenSize();
+    report["num_layers"] = model.getNumLayers();
+    report["num_heads"] = model.getNumHeads();
+    report["num_kv_heads"] = model.getNumKvHeads();
+    report["head_dim"] = model.getHeadDim();
+    report["max_context"] = model.getMaxContext();
+    report["bos_id"] = model.getBosId();
+    report["eos_id"] = model.getEosId();
+    report["tokenizer"] = model.getTokenizer().str();
+  }
+  llvm::json::Object ops;
+  int64_t weightBytes = 0, weightCount = 0;
+  module.walk([&](Operation *op) {
+    if (isa<ModuleOp, func::FuncOp, func::ReturnOp>(op))
+      return;
+    std::string name = op->getName().getStringRef().str();
+    if (auto node = dyn_cast<onnx::NodeOp>(op))
+      name += "(" + node.getOpType().str() + ")";
+    llvm::json::Value &count = ops[name];
+    count = count.getAsInteger().value_or(0) + 1;
+    if (auto weight = dyn_cast<llm::WeightOp>(op)) {
+      weightBytes += weight.getStorageBytes();
+      ++weightCount;
+    }
+  });
+  report["ops"] = std::move(ops);
+  report["weight_tensors"] = weightCount;
+  report["weight_bytes"] = weightBytes;
+  if (auto hash = blake3OfFile(path))
+    report["model_blake3"] = *hash;
+  else
+    llvm::consumeError(hash.takeError());
+  printReport(std::move(report));
+}
+
 void printSummary(ModuleOp module, llvm::raw_ostream &os) {
   if (auto model = module->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName))
     os << "model: " << model.getArch() << ", vocab " << model.getVocabSize()
@@ -438,9 +575,18 @@ void printSummary(ModuleOp module, llvm::raw_ostream &os) {
 }
 
 int runImport(MLIRContext &context) {
+  if (importJson && !summaryOnly)
+    return fail("import --json reports the --summary (the module itself is "
+                "MLIR): add --summary");
+  if (importJson && outputFile != "-")
+    return fail("import --json prints to stdout: drop -o");
   OwningOpRef<ModuleOp> module = loadModel(importInput, context, raise);
   if (!module)
     return 1;
+  if (importJson) {
+    printSummaryJson(*module, importInput);
+    return 0;
+  }
   std::string error;
   auto output = openOutputFile(outputFile, &error);
   if (!output)
@@ -496,11 +642,47 @@ std::optional<ReferenceModel> loadReferenceModel(StringRef path,
   return model;
 }
 
+/// Greedy ids after `prompt`: `count` of them, fewer in text mode when the
+/// end of sequence comes (it is not included).
+llvm::Expected<llvm::SmallVector<int64_t>>
+greedyContinuation(reference::Interpreter &model, ArrayRef<int64_t> prompt,
+                   int count, int64_t stopId, std::vector<float> *logits) {
+  auto first = model.forward(prompt);
+  if (!first)
+    return first.takeError();
+  if (logits)
+    *logits = *first;
+  int64_t vocab = model.vocabSize();
+  auto argmax = [&](const float *row) {
+    return static_cast<int64_t>(std::max_element(row, row + vocab) - row);
+  };
+  llvm::SmallVector<int64_t> generated;
+  std::vector<float> step = std::move(*first);
+  const float *last = step.data() + (prompt.size() - 1) * vocab;
+  for (int i = 0; i < count; ++i) {
+    int64_t next = argmax(last);
+    if (next == stopId)
+      break;
+    generated.push_back(next);
+    if (i + 1 == count)
+      break;
+    auto result = model.forward({next});
+    if (!result)
+      return result.takeError();
+    step = std::move(*result);
+    last = step.data();
+  }
+  return generated;
+}
+
 int runInterpreter(MLIRContext &context) {
+  if (promptIds.empty() == promptText.empty())
+    return fail("run needs --prompt-ids or --prompt (one of them)");
+  bool textMode = printText || !promptText.empty();
   std::vector<int64_t> prompt;
-  if (!parseIds(promptIds, "--prompt-ids", prompt))
+  if (!promptIds.empty() && !parseIds(promptIds, "--prompt-ids", prompt))
     return 1;
-  if (prompt.empty())
+  if (!promptIds.empty() && prompt.empty())
     return fail("--prompt-ids is empty");
   if (numTokens < 0)
     return fail("-n must be non-negative");
@@ -508,52 +690,66 @@ int runInterpreter(MLIRContext &context) {
   std::optional<ReferenceModel> loaded = loadReferenceModel(runInput, context);
   if (!loaded)
     return 1;
-  reference::Interpreter &model = *loaded->interpreter;
-  if ((int64_t)prompt.size() + numTokens > model.maxContext())
+  std::vector<uint8_t> tokenizer;
+  if (textMode) {
+    auto blob = modelTokenizer(*loaded->module, runInput);
+    if (!blob)
+      return fail(llvm::toString(blob.takeError()));
+    tokenizer = std::move(*blob);
+  }
+  auto model =
+      (*loaded->module)->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName);
+  if (!promptText.empty()) {
+    auto ids = encodeText(tokenizer, promptText, model.getBosId() >= 0);
+    if (!ids)
+      return fail("--prompt: " + llvm::toString(ids.takeError()));
+    prompt.assign(ids->begin(), ids->end());
+    if (prompt.empty())
+      return fail("the prompt is empty");
+  }
+  reference::Interpreter &interpreter = *loaded->interpreter;
+  if ((int64_t)prompt.size() + numTokens > interpreter.maxContext())
     return fail(llvm::Twine("prompt plus -n (") +
                 llvm::Twine(prompt.size() + numTokens) +
                 " tokens) exceeds the model's context of " +
-                llvm::Twine(model.maxContext()));
+                llvm::Twine(interpreter.maxContext()));
 
-  auto logits = model.forward(prompt);
-  if (!logits)
-    return fail(llvm::toString(logits.takeError()));
+  std::vector<float> logits;
+  auto generated = greedyContinuation(interpreter, prompt, numTokens,
+                                      textMode ? model.getEosId() : -1,
+                                      logitsFile.empty() ? nullptr : &logits);
+  if (!generated)
+    return fail(llvm::toString(generated.takeError()));
   if (!logitsFile.empty()) {
     std::string error;
     auto out = openOutputFile(logitsFile, &error);
     if (!out)
       return fail(error);
-    out->os().write(reinterpret_cast<const char *>(logits->data()),
-                    logits->size() * sizeof(float));
+    out->os().write(reinterpret_cast<const char *>(logits.data()),
+                    logits.size() * sizeof(float));
     out->keep();
   }
-  int64_t vocab = model.vocabSize();
-  auto argmax = [&](const float *row) {
-    return static_cast<int64_t>(std::max_element(row, row + vocab) - row);
-  };
-  llvm::SmallVector<int64_t> generated;
-  const float *last = logits->data() + (prompt.size() - 1) * vocab;
-  std::vector<float> step;
-  for (int i = 0; i < numTokens; ++i) {
-    int64_t next = argmax(last);
-    generated.push_back(next);
-    if (i + 1 == numTokens)
-      break;
-    auto result = model.forward({next});
-    if (!result)
-      return fail(llvm::toString(result.takeError()));
-    step = std::move(*result);
-    last = step.data();
+  std::string text;
+  if (textMode) {
+    // The prompt as the program's generate echoes it, then the
+    // continuation decoded after the prompt's last id.
+    auto continuation = decodeIds(tokenizer, *generated, prompt.back());
+    auto start = decodeIds(tokenizer, prompt, -1);
+    if (!continuation || !start)
+      return fail(llvm::toString(
+          llvm::joinErrors(continuation.takeError(), start.takeError())));
+    text =
+        (promptText.empty() ? *start : promptText.getValue()) + *continuation;
   }
   if (jsonOutput) {
-    llvm::json::Array ids;
-    for (int64_t id : generated)
-      ids.push_back(id);
-    llvm::outs() << llvm::json::Value(
-                        llvm::json::Object{{"ids", std::move(ids)}})
-                 << "\n";
+    llvm::json::Object report{{"ids", llvm::json::Array(*generated)}};
+    if (textMode)
+      report["text"] = text;
+    printReport(std::move(report));
+  } else if (textMode) {
+    llvm::outs() << text << "\n";
   } else {
-    llvm::outs() << llvm::join(llvm::map_range(generated,
+    llvm::outs() << llvm::join(llvm::map_range(*generated,
                                                [](int64_t id) {
                                                  return std::to_string(id);
                                                }),
@@ -562,15 +758,19 @@ int runInterpreter(MLIRContext &context) {
   }
   return 0;
 }
+
 /// Scores consecutive windows of ids exactly as a compiled program's
 /// `perplexity` command does: each window from an empty KV cache, every
 /// token after its first predicted from the ones before it.
 int runPerplexity(MLIRContext &context) {
-  auto buffer = readRegularFile(idsFile);
+  if (idsFile.empty() == textFile.empty())
+    return fail("perplexity needs --file (text) or --ids (one of them)");
+  StringRef input = idsFile.empty() ? textFile : idsFile;
+  auto buffer = readText(input);
   if (!buffer)
-    return fail(idsFile + ": " + llvm::toString(buffer.takeError()));
+    return fail(input + ": " + llvm::toString(buffer.takeError()));
   std::vector<int64_t> ids;
-  if (!parseIds((*buffer)->getBuffer(), idsFile, ids))
+  if (!idsFile.empty() && !parseIds((*buffer)->getBuffer(), idsFile, ids))
     return 1;
   if (windowSize < 2)
     return fail("--ctx must be at least 2");
@@ -578,6 +778,21 @@ int runPerplexity(MLIRContext &context) {
       loadReferenceModel(perplexityInput, context);
   if (!loaded)
     return 1;
+  if (!textFile.empty()) {
+    // The program's tokenization: the whole text, one BOS at the start.
+    if ((*buffer)->getBufferSize() == 0)
+      return fail("'" + textFile + "' is empty");
+    auto tokenizer = modelTokenizer(*loaded->module, perplexityInput);
+    if (!tokenizer)
+      return fail(llvm::toString(tokenizer.takeError()));
+    auto model =
+        (*loaded->module)->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName);
+    auto encoded =
+        encodeText(*tokenizer, (*buffer)->getBuffer(), model.getBosId() >= 0);
+    if (!encoded)
+      return fail(textFile + ": " + llvm::toString(encoded.takeError()));
+    ids.assign(encoded->begin(), encoded->end());
+  }
   reference::Interpreter &model = *loaded->interpreter;
   if (windowSize > model.maxContext())
     return fail("--ctx exceeds the model's context");
@@ -606,9 +821,11 @@ int runPerplexity(MLIRContext &context) {
     return fail("too few ids to score");
   double mean = nll / scored;
   if (perplexityJson)
-    llvm::outs() << llvm::formatv("{{\"tokens\": {0}, \"nll\": {1:f6}, "
-                                  "\"ppl\": {2:f6}, \"windows\": {3}}\n",
-                                  scored, mean, std::exp(mean), windows);
+    printReport(llvm::json::Object{{"tokens", scored},
+                                   {"nll", mean},
+                                   {"ppl", std::exp(mean)},
+                                   {"windows", windows},
+                                   {"ctx", windowSize.getValue()}});
   else
     llvm::outs() << llvm::formatv("tokens scored {0}\nmean NLL      {1:f6} "
                                   "nats\nperplexity    {2:f6}\n",
@@ -617,9 +834,16 @@ int runPerplexity(MLIRContext &context) {
 }
 
 /// The flags that shaped the program, for its descriptor. The output name
-/// does not shape it, so the same model and flags give the same bytes
-/// wherever they are written.
+/// does not shape it, and files (the model, a tokenizer, calibration text)
+/// are recorded by their names without a folder: the same model and flags
+/// give the same bytes however the paths are spelled and wherever the
+/// output goes. The model's identity is its hash.
 std::string buildFlagsOf(int argc, char **argv) {
+  auto withoutFolder = [](StringRef arg) -> std::string {
+    if (!arg.empty() && llvm::sys::fs::exists(arg))
+      return llvm::sys::path::filename(arg).str();
+    return arg.str();
+  };
   std::string flags;
   for (int i = 1; i < argc; ++i) {
     StringRef arg = argv[i];
@@ -627,14 +851,63 @@ std::string buildFlagsOf(int argc, char **argv) {
       ++i;
       continue;
     }
-    if (arg.starts_with("-o"))
+    // Where the output goes and how the report is printed shape nothing.
+    if (arg.starts_with("-o") || arg == "--json" || arg == "-json")
       continue;
-    flags += (flags.empty() ? "" : " ") + arg.str();
+    auto [name, value] = arg.split('=');
+    std::string recorded = arg.contains('=') && arg.starts_with("-")
+                               ? name.str() + "=" + withoutFolder(value)
+                               : withoutFolder(arg);
+    flags += (flags.empty() ? "" : " ") + recorded;
   }
   return flags;
 }
 
+/// Where `compile` may write: `-o -` is stdout, for text outputs only.
+std::optional<std::string> checkCompileOutput() {
+  if (compileOutput != "-")
+    return std::nullopt;
+  if (emitKind == EmitKind::Executable || emitKind == EmitKind::Object)
+    return std::string("-o - writes text to stdout (--emit=asm, llvm-ir or "
+                       "mlir); an executable or object needs a file name");
+  if (compileJson)
+    return std::string("--json and -o - would both write to stdout");
+  return std::nullopt;
+}
+
+/// The size report: on stderr, or with --json on stdout with the names
+/// `info --json` gives the same facts.
+void printSizeReport(const CompileResult &result,
+                     const CompileOptions &options) {
+  if (compileJson) {
+    printReport(llvm::json::Object{
+        {"weight_bytes", result.weightBytes},
+        {"arena_bytes", result.arenaBytes},
+        {"ram_bytes", result.weightBytes + result.arenaBytes},
+        {"max_context", result.maxContext},
+        {"max_tokens", result.maxTokens},
+        {"build_flags", options.buildFlags},
+        {"compression", options.compression},
+        {"microscale_version", options.version},
+        {"microscale_commit", options.commit},
+        {"model_blake3", options.modelBlake3}});
+    return;
+  }
+  llvm::errs() << "weights: " << result.weightBytes
+               << " bytes (read-only data)\n"
+               << "arena:   " << result.arenaBytes
+               << " bytes (activations, scratch, KV cache for "
+               << result.maxContext << " positions)\n"
+               << "RAM:     " << result.weightBytes + result.arenaBytes
+               << " bytes (arena + weights paged in from the program)\n";
+}
+
 int runCompile(MLIRContext &context, int argc, char **argv) {
+  if (std::optional<std::string> message = checkCompileOutput())
+    return fail(*message);
+  auto modelHash = blake3OfFile(compileInput);
+  if (!modelHash)
+    return fail(compileInput + ": " + llvm::toString(modelHash.takeError()));
   OwningOpRef<ModuleOp> module = loadModel(compileInput, context, true);
   if (!module)
     return 1;
@@ -654,6 +927,9 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   options.modelDir = llvm::sys::path::parent_path(compileInput.getValue());
   options.buildFlags = buildFlagsOf(argc, argv);
   options.compression = compressionOptionsFromFlags(compileInput).describe();
+  options.version = MICROSCALE_VERSION;
+  options.commit = MICROSCALE_COMMIT;
+  options.modelBlake3 = *modelHash;
   if (model.getTokenizer().empty() && emitKind != EmitKind::MLIR)
     llvm::WithColor::warning(llvm::errs(), "microscale")
         << "no tokenizer found next to the model (pass --tokenizer); the "
@@ -661,14 +937,89 @@ int runCompile(MLIRContext &context, int argc, char **argv) {
   auto result = compile(*module, options, compileOutput);
   if (!result)
     return fail(llvm::toString(result.takeError()));
-  llvm::errs() << "weights: " << result->weightBytes
-               << " bytes (read-only data)\n"
-               << "arena:   " << result->arenaBytes
-               << " bytes (activations, scratch, KV cache for "
-               << result->maxContext << " positions)\n"
-               << "RAM:     " << result->weightBytes + result->arenaBytes
-               << " bytes (arena + weights paged in from the program)\n";
+  printSizeReport(*result, options);
   return 0;
+}
+
+/// Loads `path` raised and uncompressed for its tokenizer.
+llvm::Expected<std::vector<uint8_t>>
+loadTokenizer(StringRef path, MLIRContext &context, int64_t &bosId) {
+  OwningOpRef<ModuleOp> module = loadFloatModel(path, context);
+  if (!module)
+    return llvm::createStringError("cannot load '" + path + "'");
+  auto model = (*module)->getAttrOfType<llm::ModelAttr>(llm::kModelAttrName);
+  bosId = model ? model.getBosId() : -1;
+  return modelTokenizer(*module, path);
+}
+
+int runTokenize(MLIRContext &context) {
+  auto text = readText(textFile);
+  if (!text)
+    return fail(textFile + ": " + llvm::toString(text.takeError()));
+  int64_t bosId;
+  auto tokenizer = loadTokenizer(tokenizeInput, context, bosId);
+  if (!tokenizer)
+    return fail(llvm::toString(tokenizer.takeError()));
+  auto ids = encodeText(*tokenizer, (*text)->getBuffer(), tokenizeBos);
+  if (!ids)
+    return fail(textFile + ": " + llvm::toString(ids.takeError()));
+  if (tokenizeJson) {
+    printReport(
+        llvm::json::Object{{"tokens", static_cast<int64_t>(ids->size())},
+                           {"ids", llvm::json::Array(*ids)}});
+    return 0;
+  }
+  llvm::outs() << llvm::join(
+                      llvm::map_range(
+                          *ids, [](int32_t id) { return std::to_string(id); }),
+                      ",")
+               << "\n";
+  return 0;
+}
+
+int runDetokenize(MLIRContext &context) {
+  std::vector<int64_t> ids;
+  if (!parseIds(detokenizeIds, "--ids", ids))
+    return 1;
+  int64_t bosId;
+  auto tokenizer = loadTokenizer(tokenizeInput, context, bosId);
+  if (!tokenizer)
+    return fail(llvm::toString(tokenizer.takeError()));
+  // As the program's detokenize: the text starts as if after BOS.
+  auto text = decodeIds(*tokenizer, ids, bosId);
+  if (!text)
+    return fail("--ids: " + llvm::toString(text.takeError()));
+  if (tokenizeJson)
+    printReport(llvm::json::Object{
+        {"text", *text}, {"tokens", static_cast<int64_t>(ids.size())}});
+  else
+    llvm::outs() << *text;
+  return 0;
+}
+
+/// `microscale --version`: the first line is what a compiled program's
+/// `--version` prints for the compiler that built it.
+void printVersion(llvm::raw_ostream &os) {
+  os << "Microscale " << MICROSCALE_VERSION << " (commit " << MICROSCALE_COMMIT
+     << ")\n"
+     << "  LLVM " << LLVM_VERSION_STRING << "\n";
+}
+
+cl::OptionCategory debugCategory("Debugging (every subcommand)");
+
+/// `--help` lists Microscale's options: the libraries' own (LLVM's
+/// backends, MLIR's) stay accepted but hidden (--help-hidden), except a few
+/// for looking at the IR.
+void hideLibraryOptions() {
+  llvm::StringMap<cl::Option *> &options =
+      cl::getRegisteredOptions(cl::SubCommand::getTopLevel());
+  for (StringRef name :
+       {"mlir-print-ir-after-all", "mlir-print-ir-before-all",
+        "mlir-print-ir-after-failure", "mlir-elide-resource-strings-if-larger",
+        "mlir-timing"})
+    if (auto it = options.find(name); it != options.end())
+      it->second->addCategory(debugCategory);
+  cl::HideUnrelatedOptions({&debugCategory, &compressionCategory});
 }
 } // namespace
 
@@ -685,6 +1036,8 @@ int main(int argc, char **argv) {
     if (StringRef(arg) == "--print-ir-after-all" ||
         StringRef(arg) == "-print-ir-after-all")
       arg = mlirPrintFlag.data();
+  cl::SetVersionPrinter(printVersion);
+  hideLibraryOptions();
   cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                               "Microscale: compression compiler for LLMs\n");
   DialectRegistry registry;
@@ -700,6 +1053,10 @@ int main(int argc, char **argv) {
     return runInterpreter(context);
   if (perplexityCmd)
     return runPerplexity(context);
+  if (tokenizeCmd)
+    return runTokenize(context);
+  if (detokenizeCmd)
+    return runDetokenize(context);
   if (compileCmd || evalCmd) {
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
@@ -721,6 +1078,8 @@ int main(int argc, char **argv) {
     options.compile.modelDir =
         llvm::sys::path::parent_path(evalInput.getValue()).str();
     options.compile.maxContext = maxContext;
+    options.compile.version = MICROSCALE_VERSION;
+    options.compile.commit = MICROSCALE_COMMIT;
     return runEval(context, options, compressionOptionsFromFlags(evalInput));
   }
   cl::PrintHelpMessage();

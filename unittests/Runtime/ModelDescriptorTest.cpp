@@ -63,7 +63,8 @@ TEST(ModelDescriptor, IntegersStayEightBytesOnThirtyTwoBitTargets) {
   EXPECT_EQ(offset, fields->getElementOffset(i++)) << #name;                   \
   offset += 4;
 #include "microscale/model_info.def"
-  EXPECT_EQ(offset, fields->getSizeInBytes());
+  // The struct ends padded to its int64_t alignment.
+  EXPECT_EQ(llvm::alignTo(offset, 8), fields->getSizeInBytes());
 }
 
 TEST(ModelDescriptor, DefinesMsModelWithTheGivenValues) {
@@ -75,6 +76,7 @@ TEST(ModelDescriptor, DefinesMsModelWithTheGivenValues) {
   descriptor.arena_bytes = int64_t(1) << 40; // beyond 32 bits
   descriptor.arch = "llama";
   descriptor.build_flags = "--opt 3";
+  descriptor.model_blake3 = "ab01";
   llvm::GlobalVariable *global = defineModelDescriptor(module, descriptor);
   ASSERT_EQ(global, module.getNamedGlobal("ms_model"));
   EXPECT_TRUE(global->isConstant());
@@ -109,6 +111,7 @@ TEST(ModelDescriptor, DefinesMsModelWithTheGivenValues) {
   EXPECT_EQ("llama", string(offsetof(ms_model_info, arch)));
   EXPECT_EQ("--opt 3", string(offsetof(ms_model_info, build_flags)));
   EXPECT_EQ("", string(offsetof(ms_model_info, compression)));
+  EXPECT_EQ("ab01", string(offsetof(ms_model_info, model_blake3)));
 }
 
 } // namespace

@@ -67,7 +67,8 @@ TEST_F(Program, InfoListsTheModel) {
   std::string json = output({"info", "--json"});
   EXPECT_NE(
       std::string::npos,
-      json.find("{\"arch\": \"fake\", \"vocab_size\": 257, "
+      json.find("{\"schema_version\": 1, \"arch\": \"fake\", "
+                "\"vocab_size\": 257, "
                 "\"hidden_size\": 8, \"num_layers\": 1, \"num_heads\": 2, "
                 "\"num_kv_heads\": 1, \"head_dim\": 4, \"max_context\": "
                 "96, \"max_tokens\": 4, \"bos_id\": -1, \"eos_id\": 256"))
@@ -75,7 +76,8 @@ TEST_F(Program, InfoListsTheModel) {
   // Strings are escaped.
   EXPECT_NE(std::string::npos,
             json.find("\"target\": \"host\", \"compression\": \"pruned "
-                      "\\\"heads\\\" \\\\ 2\"}\n"))
+                      "\\\"heads\\\" \\\\ 2\", \"build_flags\": "
+                      "\"fake_model.c\""))
       << json;
   EXPECT_NE(std::string::npos, output({"info"}).find("architecture  fake"));
 }
@@ -117,24 +119,102 @@ TEST_F(Program, SamplingIsReproducible) {
   EXPECT_NE(first, output(args));
 }
 
+TEST_F(Program, StopStringsEndGenerationUnprinted) {
+  // Greedy counts up: "abc" + "defgh". Each piece is one byte, so a stop
+  // string spans pieces and is held back until it is known not to match.
+  EXPECT_EQ("abcd\n", output({"generate", "--prompt", "abc", "-n", "5",
+                              "--temperature", "0", "--stop", "ef"}));
+  // The earliest of several; one that never comes changes nothing.
+  EXPECT_EQ("abc\n",
+            output({"generate", "--prompt", "abc", "-n", "5", "--temperature",
+                    "0", "--stop", "xyz", "--stop", "fg", "--stop", "d"}));
+  EXPECT_EQ("abcdefgh\n", output({"generate", "--prompt", "abc", "-n", "5",
+                                  "--temperature", "0", "--stop", "hi"}));
+  EXPECT_FAILS(1, "a --stop string has 1 to 256 bytes", "generate", "--prompt",
+               "a", "--stop", "");
+}
+
+TEST_F(Program, PromptDisplayAndFlagForms) {
+  EXPECT_EQ("defgh\n", output({"generate", "--prompt=abc", "-n", "5",
+                               "--temperature=0", "--no-display-prompt"}));
+  EXPECT_EQ("abcdefgh\n",
+            output({"generate", "--prompt-file", writeFile("prompt.txt", "abc"),
+                    "-n", "5", "--temperature", "0"}));
+  EXPECT_FAILS(1, "error: --json takes no value", "info", "--json=1");
+  EXPECT_FAILS(1, "error: generate needs --prompt or --prompt-file", "generate",
+               "--prompt", "a", "--prompt-file", "b");
+}
+
+TEST_F(Program, GenerateReportsItselfInJson) {
+  std::string json = output({"generate", "--prompt", "abc", "-n", "5",
+                             "--temperature", "0", "--seed", "3", "--json"});
+  EXPECT_EQ(0u, json.find("{\"schema_version\": 1, \"text\": \"defgh\", "
+                          "\"prompt_tokens\": 3, \"gen_tokens\": 5, "))
+      << json;
+  EXPECT_NE(std::string::npos,
+            json.find("\"seed\": 3, \"stop_reason\": \"length\""))
+      << json;
+}
+
+TEST_F(Program, TokenizeAndDetokenizeRoundTrip) {
+  std::string path = writeFile("round.txt", "ab\"c");
+  EXPECT_EQ("97,98,34,99\n", output({"tokenize", "--file", path}));
+  EXPECT_EQ("{\"schema_version\": 1, \"tokens\": 4, \"ids\": "
+            "[97,98,34,99]}\n",
+            output({"tokenize", "--file", path, "--json"}));
+  EXPECT_EQ("ab\"c", output({"detokenize", "--ids", "97,98,34,99"}));
+  EXPECT_EQ("{\"schema_version\": 1, \"text\": \"ab\\\"c\", \"tokens\": "
+            "4}\n",
+            output({"detokenize", "--ids=97,98,34,99", "--json"}));
+  EXPECT_FAILS(1, "--ids has an id outside the vocabulary", "detokenize",
+               "--ids", "1,999");
+}
+
+TEST_F(Program, FlagsBelongToTheirCommands) {
+  // A flag another command takes is an error naming both, not ignored.
+  EXPECT_FAILS(1, "error: info does not take --prompt", "info", "--prompt",
+               "x");
+  EXPECT_FAILS(1, "error: bench does not take --bos", "bench", "--bos");
+  EXPECT_FAILS(1, "error: tokenize does not take --stop", "tokenize",
+               "--stop=x");
+  // Help is asked for: stdout and exit 0 (output() checks the 0).
+  EXPECT_EQ(0u, output({"generate", "--help"}).find("usage: prog <command>"));
+  EXPECT_EQ(0u, output({"--help"}).find("usage: prog <command>"));
+}
+
+TEST_F(Program, VersionNamesCompilerAndModel) {
+  std::string text = output({"--version"});
+  EXPECT_EQ(0u, text.find("Microscale 0.0.0 (commit unknown)\nmodel blake3  "
+                          "af1349b9f5f9"))
+      << text;
+  std::string json = output({"info", "--json"});
+  EXPECT_NE(std::string::npos, json.find("\"microscale_version\": \"0.0.0\", "
+                                         "\"microscale_commit\": \"unknown\", "
+                                         "\"model_blake3\": \"af1349b9f5f9"))
+      << json;
+}
+
 TEST_F(Program, PerplexityOfCountingTextIsTwo) {
   // 26 byte tokens, windows of 8: 7 + 7 + 7 + 1 scored, each with
   // probability 1/2.
   std::string path = writeFile("alphabet.txt", "abcdefghijklmnopqrstuvwxyz");
   std::string json =
       output({"perplexity", "--file", path, "--ctx", "8", "--json"});
-  EXPECT_EQ("{\"tokens\": 22, \"nll\": 0.693147, \"ppl\": 2.000000, "
+  EXPECT_EQ("{\"schema_version\": 1, \"tokens\": 22, \"nll\": 0.693147, "
+            "\"ppl\": 2.000000, "
             "\"windows\": 4, \"ctx\": 8}\n",
             json);
   // One window holding the whole text, fed in calls of max_tokens = 4.
   json = output({"perplexity", "--file", path, "--ctx", "96", "--json"});
-  EXPECT_EQ("{\"tokens\": 25, \"nll\": 0.693147, \"ppl\": 2.000000, "
+  EXPECT_EQ("{\"schema_version\": 1, \"tokens\": 25, \"nll\": 0.693147, "
+            "\"ppl\": 2.000000, "
             "\"windows\": 1, \"ctx\": 96}\n",
             json);
   // A last window of one token is dropped.
   path = writeFile("alphabet-and-one.txt", "abcdefghi");
   json = output({"perplexity", "--file", path, "--ctx", "4", "--json"});
-  EXPECT_EQ("{\"tokens\": 6, \"nll\": 0.693147, \"ppl\": 2.000000, "
+  EXPECT_EQ("{\"schema_version\": 1, \"tokens\": 6, \"nll\": 0.693147, "
+            "\"ppl\": 2.000000, "
             "\"windows\": 2, \"ctx\": 4}\n",
             json);
 }
@@ -159,12 +239,13 @@ TEST_F(Program, BenchReportsEveryField) {
         threads.c_str(), "\"prefill_tokens_per_s\": ",
         "\"decode_tokens_per_s\": ", "\"time_to_first_token_ms\": ",
         "\"peak_rss_bytes\": ", "\"arena_bytes\": 4112",
-        "\"weight_bytes\": 0}"})
+        "\"weight_bytes\": 0, ", "\"prefill_tokens_per_s_min\": ",
+        "\"decode_tokens_per_s_max\": ", "\"time_to_first_token_ms_max\": "})
     EXPECT_NE(std::string::npos, json.find(field)) << field << " in " << json;
 }
 
 TEST_F(Program, RunPrintsGreedyIds) {
-  EXPECT_EQ("{\"ids\": [4,5,6]}\n",
+  EXPECT_EQ("{\"schema_version\": 1, \"ids\": [4,5,6]}\n",
             output({"run", "--prompt-ids", "1,2,3", "-n", "3", "--json"}));
 }
 

@@ -55,6 +55,10 @@ const ms_model_info ms_model = {
     .target = "host",
     .compression = "pruned \"heads\" \\ 2",
     .build_flags = "fake_model.c",
+    .microscale_version = "0.0.0",
+    .microscale_commit = "unknown",
+    .model_blake3 =
+        "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
 };
 
 /*---------------------------------------------------------------------------

@@ -49,6 +49,7 @@ TEST(EvalReportTest, JSONIsOneObjectPerRow) {
   auto parsed = llvm::json::parse(llvm::StringRef(text).rtrim());
   ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError()) << text;
   const llvm::json::Object &object = *parsed->getAsObject();
+  EXPECT_EQ(object.getInteger("schema_version"), 1);
   EXPECT_EQ(object.getString("model"), "models/a,\"b\".onnx");
   EXPECT_EQ(object.getInteger("tokens"), 1000);
   EXPECT_NEAR(*object.getNumber("delta_ppl_pct"), 1.0, 1e-4);

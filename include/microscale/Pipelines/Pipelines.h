@@ -79,6 +79,9 @@ struct CompileOptions {
   /// Recorded in the program's descriptor (`info` prints them).
   std::string buildFlags;
   std::string compression = "none";
+  std::string version;
+  std::string commit;
+  std::string modelBlake3;
 };
 
 /// Sizes of the compiled program, as the lowering planned them.

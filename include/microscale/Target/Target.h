@@ -69,6 +69,11 @@ getTargetBackend(const TargetOptions &options);
 struct ProgramInfo {
   std::string compression = "none";
   std::string buildFlags;
+  /// The compiler's identity (microscale/Version.h).
+  std::string version;
+  std::string commit;
+  /// BLAKE3 of the model file's bytes, in hex.
+  std::string modelBlake3;
 };
 
 /// Translates a module `microscale-compile-pipeline` lowered to the LLVM

@@ -66,8 +66,9 @@ extern const int64_t ms_tokenizer_blob_size;
  *-------------------------------------------------------------------------*/
 
 /* Number of threads ms_linear_f32 and ms_attention_f32 split their work
- * over, the caller included (0, the default: all online cores; at most 64;
- * ignored by runtimes without threads). Call it between forward passes. */
+ * over, the caller included (0, the default: one per physical core the
+ * process may run on; at most 64; ignored by runtimes without threads).
+ * Call it between forward passes. */
 void ms_set_threads(int threads);
 
 #ifdef __cplusplus

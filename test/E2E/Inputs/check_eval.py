@@ -13,7 +13,10 @@ info = json.load(open(info_path))
 with open(csv_path, newline="") as f:
     csv_rows = list(csv.DictReader(f))
 
+# The JSON report's schema version is not a CSV column.
+schema_version = row.pop("schema_version", None)
 checks = {
+    "json has the schema version": schema_version == 1,
     "csv has one row with the JSON's columns":
         len(csv_rows) == 1 and list(csv_rows[0]) == list(row),
     # Speeds are measured again by each run.
