@@ -2,21 +2,23 @@
  *
  * Part of the Microscale project.
  *
- * ms_linear_sparse_*'s kernels (kernels.def) for AVX2: each block of eight
- * inputs expands its kept values into eight lanes with one lookup keyed by
- * its mask byte (a lane permutation for floats, a byte shuffle for codes;
- * lanes whose input was pruned become zero), then multiplies them with the
- * eight inputs by a fused multiply-add. Work is per block, not per kept
- * value: branch-free, and what the measured crossover in the README is
- * about.
+ * ms_linear_sparse_*'s kernels (kernels.def) for AVX2. Each output row is
+ * expanded back into a dense row of floats in a stack buffer, a block of
+ * eight inputs at a time: one lookup keyed by the block's mask byte moves
+ * its kept values into the lanes of their inputs (a lane permutation for
+ * floats, a byte shuffle for codes; pruned lanes become zero). The dense
+ * row then goes through the dense kernel of the ISA
+ * (ms_linear_channel_avx2_fma) for every token of the call, so a row is
+ * expanded once per call however many tokens share it (prefill), and each
+ * output is computed by the dense kernel's fixed sequence whatever the
+ * token count or the thread count. Codes are expanded as their integer
+ * values and the row's scale multiplies the dot product. The work is per
+ * block of eight inputs, not per kept value: branch-free, and what the
+ * measured crossover in the README is about.
  *
- * The computation, per output y[r, o]: block b goes to accumulator b % 4
- * (four chains hide the FMA latency), the accumulators are added as (0 +
- * 1) + (2 + 3) and the lanes in a fixed tree, so every output is computed
- * the same way whatever the number of tokens (tiles only interleave rows)
- * and the thread count. Values are loaded eight at a time from the row's
- * next kept value on; a load that would pass the end of the whole matrix's
- * values reads a zero-padded copy, as does the last, short block of x.
+ * Values are loaded eight at a time from the next kept value on; a load
+ * that would pass the end of the matrix's values reads a zero-padded copy.
+ * Rows longer than the stack buffer take the portable kernel.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -26,8 +28,8 @@
 
 #define TARGET __attribute__((target("avx2,fma,f16c,popcnt")))
 #define INLINE TARGET static inline __attribute__((always_inline))
-/* Tokens sharing each expanded block in prefill. */
-#define ROWS_TILE 2
+/* The longest row expanded on the stack (16 KB). */
+#define ROW_MAX 4096
 
 /* Lane j of mask m: the index among the block's kept values of input j,
  * or the sign bit alone when input j was pruned (the float kernel blends
@@ -50,105 +52,126 @@ static const int32_t lane_of[256][8]
 static const uint8_t byte_of[256][8]
     __attribute__((aligned(8))) = {ROWS256(BYTE)};
 
-/* Eight values from `v` on, or fewer (zero-padded) where `end` comes
- * first; T is float or int8_t. */
-#define LOAD_PADDED(T, v, end, buffer)                                         \
-  ((end) - (v) >= 8 ? (v)                                                      \
-                    : (__builtin_memcpy(buffer, v, ((end) - (v)) * sizeof(T)), \
-                       (const T *)(buffer)))
-
-/* Block b's kept floats (from `v`) in the lanes of their inputs. */
-INLINE __m256 expand_f32(const float *v, const float *end, unsigned mask) {
+/* Eight floats from `v` on when fewer than eight remain before `end`,
+ * zero-padded; out of line, as it runs at most once per call. */
+TARGET static __attribute__((noinline)) __m256
+load_padded_f32(const float *v, const float *end) {
   float padded[8] = {0};
-  const float *from = LOAD_PADDED(float, v, end, padded);
-  __m256i lanes = _mm256_load_si256((const __m256i *)lane_of[mask]);
-  __m256 w = _mm256_permutevar8x32_ps(_mm256_loadu_ps(from), lanes);
-  return _mm256_blendv_ps(w, _mm256_setzero_ps(), _mm256_castsi256_ps(lanes));
-}
-
-/* Block b's kept codes (from `v`) as floats in the lanes of their inputs. */
-INLINE __m256 expand_q8(const int8_t *v, const int8_t *end, unsigned mask) {
-  int8_t padded[8] = {0};
-  const int8_t *from = LOAD_PADDED(int8_t, v, end, padded);
-  __m128i codes = _mm_loadl_epi64((const __m128i *)from);
-  __m128i bytes =
-      _mm_shuffle_epi8(codes, _mm_loadl_epi64((const __m128i *)byte_of[mask]));
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
-}
-
-INLINE float horizontal_sum(__m256 a[4]) {
-  __m256 s =
-      _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3]));
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_movehdup_ps(h));
-  return _mm_cvtss_f32(h);
-}
-
-/* x's eight inputs of block b of a row of `in`, zero-padded past `in`. */
-INLINE __m256 load_x(const float *x, int64_t b, int64_t in) {
-  if (b * 8 + 8 <= in)
-    return _mm256_loadu_ps(x + b * 8);
-  float padded[8] = {0};
-  __builtin_memcpy(padded, x + b * 8, (in - b * 8) * sizeof(float));
+  for (int i = 0; v + i < end; ++i)
+    padded[i] = v[i];
   return _mm256_loadu_ps(padded);
 }
 
-/* Sums of output o for rows [0, count) of x (count <= ROWS_TILE), values
- * of type T expanded by EXPAND. */
-#define SPARSE_TILE(T, EXPAND)                                                 \
-  INLINE void tile_##T(const float *x, int64_t count,                          \
-                       const ms_sparse_matrix *m, int64_t o, float *sums) {    \
+TARGET static __attribute__((noinline)) __m128i
+load_padded_q8(const int8_t *v, const int8_t *end) {
+  int8_t padded[16] = {0};
+  for (int i = 0; v + i < end; ++i)
+    padded[i] = v[i];
+  return _mm_loadl_epi64((const __m128i *)padded);
+}
+
+/* A block's kept floats (from `v`) in the lanes of their inputs. */
+INLINE __m256 expand_f32(const float *v, const float *end, unsigned mask) {
+  __m256 w = __builtin_expect(end - v >= 8, 1) ? _mm256_loadu_ps(v)
+                                               : load_padded_f32(v, end);
+  __m256i lanes = _mm256_load_si256((const __m256i *)lane_of[mask]);
+  w = _mm256_permutevar8x32_ps(w, lanes);
+  return _mm256_blendv_ps(w, _mm256_setzero_ps(), _mm256_castsi256_ps(lanes));
+}
+
+/* A block's kept codes (from `v`) in the bytes of their inputs. */
+INLINE __m128i expand_q8(const int8_t *v, const int8_t *end, unsigned mask) {
+  __m128i codes = __builtin_expect(end - v >= 8, 1)
+                      ? _mm_loadl_epi64((const __m128i *)v)
+                      : load_padded_q8(v, end);
+  return _mm_shuffle_epi8(codes,
+                          _mm_loadl_epi64((const __m128i *)byte_of[mask]));
+}
+
+/* Row o of `m` as m->in dense values of type D (floats, or codes), kept
+ * values of type T expanded by EXPAND and stored by STORE. Four blocks at a
+ * time: their starts among the values come from one 32-bit word of masks at
+ * once, so the loads do not wait on a chain of population counts. */
+#define EXPAND_ROW(T, D, EXPAND, STORE)                                        \
+  INLINE void expand_row_##T(const ms_sparse_matrix *m, int64_t o, D *dense) { \
     const uint8_t *masks = m->masks + o * m->mask_row_bytes;                   \
     const T *values = (const T *)m->values;                                    \
     const T *v = values + m->offsets[o], *end = values + m->offsets[m->out];   \
-    __m256 acc[ROWS_TILE][4];                                                  \
-    for (int64_t r = 0; r < count; ++r)                                        \
-      for (int k = 0; k < 4; ++k)                                              \
-        acc[r][k] = _mm256_setzero_ps();                                       \
-    for (int64_t b = 0; b < m->mask_row_bytes; ++b) {                          \
-      unsigned mask = masks[b];                                                \
-      __m256 w = EXPAND(v, end, mask);                                         \
-      v += __builtin_popcount(mask);                                           \
-      for (int64_t r = 0; r < count; ++r)                                      \
-        acc[r][b & 3] = _mm256_fmadd_ps(w, load_x(x + r * m->in, b, m->in),    \
-                                        acc[r][b & 3]);                        \
+    const int64_t full = m->in / 8;                                            \
+    int64_t b = 0;                                                             \
+    for (; b + 4 <= full; b += 4) {                                            \
+      uint32_t word;                                                           \
+      __builtin_memcpy(&word, masks + b, sizeof word);                         \
+      STORE(dense + 8 * b, EXPAND(v, end, word & 0xff));                       \
+      STORE(dense + 8 * b + 8, EXPAND(v + __builtin_popcount(word & 0xff),     \
+                                      end, (word >> 8) & 0xff));               \
+      STORE(dense + 8 * b + 16, EXPAND(v + __builtin_popcount(word & 0xffff),  \
+                                       end, (word >> 16) & 0xff));             \
+      STORE(dense + 8 * b + 24,                                                \
+            EXPAND(v + __builtin_popcount(word & 0xffffff), end, word >> 24)); \
+      v += __builtin_popcount(word);                                           \
     }                                                                          \
-    for (int64_t r = 0; r < count; ++r)                                        \
-      sums[r] = horizontal_sum(acc[r]);                                        \
+    for (; b < full; ++b) {                                                    \
+      STORE(dense + 8 * b, EXPAND(v, end, masks[b]));                          \
+      v += __builtin_popcount(masks[b]);                                       \
+    }                                                                          \
+    if (m->in % 8) {                                                           \
+      D tail[8];                                                               \
+      STORE(tail, EXPAND(v, end, masks[full]));                                \
+      for (int64_t i = 0; i < m->in % 8; ++i)                                  \
+        dense[8 * full + i] = tail[i];                                         \
+    }                                                                          \
   }
-SPARSE_TILE(float, expand_f32)
-SPARSE_TILE(int8_t, expand_q8)
-#undef SPARSE_TILE
+#define STORE_F32(to, lanes) _mm256_storeu_ps(to, lanes)
+#define STORE_Q8(to, bytes) _mm_storel_epi64((__m128i *)(to), bytes)
+EXPAND_ROW(float, float, expand_f32, STORE_F32)
+EXPAND_ROW(int8_t, int8_t, expand_q8, STORE_Q8)
+#undef STORE_F32
+#undef STORE_Q8
+#undef EXPAND_ROW
 
 TARGET void ms_linear_sparse_f32_avx2(const float *x, int64_t rows,
                                       const ms_sparse_matrix *m, int64_t begin,
                                       int64_t end, const float *bias, float *y,
                                       int64_t y_stride) {
-  float sums[ROWS_TILE];
-  for (int64_t o = begin; o < end; ++o)
-    for (int64_t r = 0; r < rows; r += ROWS_TILE) {
-      int64_t count = rows - r < ROWS_TILE ? rows - r : ROWS_TILE;
-      tile_float(x + r * m->in, count, m, o, sums);
-      for (int64_t t = 0; t < count; ++t)
-        y[(r + t) * y_stride + o] = sums[t] + (bias ? bias[o] : 0.0f);
-    }
+  if (m->in > ROW_MAX) {
+    ms_linear_sparse_f32_portable(x, rows, m, begin, end, bias, y, y_stride);
+    return;
+  }
+  float dense[ROW_MAX] __attribute__((aligned(32)));
+  for (int64_t o = begin; o < end; ++o) {
+    expand_row_float(m, o, dense);
+    ms_linear_channel_avx2_fma(x, rows, m->in, dense, bias ? bias[o] : 0.0f,
+                               y + o, y_stride);
+  }
 }
+
+/* Output channels the int8 kernel expands and hands on at once: the dense
+ * kernel's decode tile. */
+#define Q8_CHANNELS 4
 
 TARGET void ms_linear_sparse_q8_avx2(const float *x, int64_t rows,
                                      const ms_sparse_matrix *m, int64_t begin,
                                      int64_t end, const float *bias, float *y,
                                      int64_t y_stride) {
-  float sums[ROWS_TILE];
-  for (int64_t o = begin; o < end; ++o) {
-    uint16_t half;
-    __builtin_memcpy(&half, m->scales + 2 * o, sizeof half);
-    float scale = _cvtsh_ss(half);
-    for (int64_t r = 0; r < rows; r += ROWS_TILE) {
-      int64_t count = rows - r < ROWS_TILE ? rows - r : ROWS_TILE;
-      tile_int8_t(x + r * m->in, count, m, o, sums);
-      for (int64_t t = 0; t < count; ++t)
-        y[(r + t) * y_stride + o] = scale * sums[t] + (bias ? bias[o] : 0.0f);
-    }
+  const int64_t in = m->in;
+  if (in > ROW_MAX) {
+    ms_linear_sparse_q8_portable(x, rows, m, begin, end, bias, y, y_stride);
+    return;
+  }
+  /* Up to Q8_CHANNELS rows of codes, handed to the dense int8 kernel with
+   * their scales (contiguous, one half float per row, as a dense int8
+   * matrix's with one group per row). That kernel computes each output the
+   * same way whatever its tile, so results do not depend on how the
+   * threads split the channels. */
+  int8_t codes[Q8_CHANNELS * ROW_MAX] __attribute__((aligned(32)));
+  for (int64_t o = begin; o < end; o += Q8_CHANNELS) {
+    int64_t count = end - o < Q8_CHANNELS ? end - o : Q8_CHANNELS;
+    for (int64_t c = 0; c < count; ++c)
+      expand_row_int8_t(m, o + c, codes + c * in);
+    ms_quant_matrix dense = ms_quant_matrix_of(
+        (const uint8_t *)codes, m->scales + 2 * o, 0.0f, 0, 8, in, in);
+    ms_linear_quant_q8_avx2_fma(x, rows, &dense, 0, count, bias ? bias + o : 0,
+                                y + o, y_stride);
   }
 }
