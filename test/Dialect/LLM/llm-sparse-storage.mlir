@@ -1,8 +1,18 @@
-// RUN: microscale-opt %s --split-input-file --verify-diagnostics --llm-sparse-storage="print-choices=true" | FileCheck %s
+// RUN: microscale-opt %s --split-input-file --verify-diagnostics --llm-sparse-storage="print-choices=true max-density-f32=0.5 max-density-int8=0.5" | FileCheck %s
+// The measured crossovers (the defaults, 0: sparse storage never paid on
+// the machine utils/bench_sparse.py measured) keep every matrix dense.
+// RUN: microscale-opt %s --split-input-file --verify-diagnostics --llm-sparse-storage="print-choices=true" | FileCheck %s --check-prefix=MEASURED
+// MEASURED: llm-sparse-storage: w f32 density 0.2000 -> dense
+// MEASURED: llm-sparse-storage: q int8 density 0.2000 -> dense
+// MEASURED-NOT: #llm.sparse
 // RUN: microscale-opt %s --split-input-file --verify-diagnostics --llm-sparse-storage="storage=sparse" | FileCheck %s --check-prefix=SPARSE
 // RUN: microscale-opt %s --split-input-file --verify-diagnostics --llm-sparse-storage="max-density-f32=0.1 max-density-int8=0.1" | FileCheck %s --check-prefix=CROSSOVER
+// RUN: not microscale-opt %s --split-input-file --llm-sparse-storage=storage=csr 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not microscale-opt %s --split-input-file --llm-sparse-storage=max-density-f32=2 2>&1 | FileCheck %s --check-prefix=DENSITY
+// OPTION: llm-sparse-storage: storage must be auto or sparse, got 'csr'
+// DENSITY: llm-sparse-storage: max-density-f32 is a share of non-zero weights, in [0, 1]
 // The printed module parses again and is stored the same way.
-// RUN: microscale-opt %s --split-input-file --llm-sparse-storage | microscale-opt --split-input-file | FileCheck %s --check-prefix=ROUNDTRIP
+// RUN: microscale-opt %s --split-input-file --llm-sparse-storage=storage=sparse | microscale-opt --split-input-file | FileCheck %s --check-prefix=ROUNDTRIP
 
 // Two rows of ten inputs keep 4 of 20 (density 0.2, below the crossover):
 // mask bytes 0x82 0x02 (inputs 1, 7, 9) and 0x01 0x00 (input 0), values
@@ -49,7 +59,7 @@ func.func @int8(%x: tensor<?x?x10xf32>) -> tensor<?x?x2xf32> {
 
 // -----
 
-// Half the weights (density 0.5, at the crossover) goes sparse in auto;
+// Half the weights (density 0.5, at a crossover of 0.5) goes sparse;
 // a dense matrix (density 1) stays; groups of 32 and 4-bit codes are not
 // what the sparse kernels read and stay as they are.
 // CHECK: llm-sparse-storage: half f32 density 0.5000 -> bitmask

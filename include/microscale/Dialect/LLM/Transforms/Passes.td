@@ -465,7 +465,11 @@ def SparseStoragePass : Pass<"llm-sparse-storage", "::mlir::ModuleOp"> {
     `max-density-f32` or `max-density-int8`: the crossover below which the
     sparse kernel is both smaller and at least as fast at decoding as the
     dense one, measured on synthetic-llama-15M at one thread by
-    `utils/bench_sparse.py` (README, "Unstructured and 2:4 sparsity").
+    `utils/bench_sparse.py` (README, "Sparse storage"). On the machine it
+    was measured on no density is (the sparse kernels expand each block of
+    8 inputs whatever it keeps, which costs more than the memory traffic
+    it saves), so both default to 0: `auto` keeps every matrix dense until
+    faster kernels or another machine move the crossover.
     `storage=sparse` re-encodes every such matrix that has a zero. A matrix
     without any non-zero stays dense (its storage would be empty).
     `print-choices` prints each candidate's density and storage.
@@ -474,9 +478,9 @@ def SparseStoragePass : Pass<"llm-sparse-storage", "::mlir::ModuleOp"> {
   let options = [
     Option<"storage", "storage", "std::string", "\"auto\"",
            "auto (sparse below the measured crossover) or sparse (always)">,
-    Option<"maxDensityF32", "max-density-f32", "double", "0.5",
+    Option<"maxDensityF32", "max-density-f32", "double", "0.0",
            "auto: largest density of an f32 matrix stored sparse">,
-    Option<"maxDensityInt8", "max-density-int8", "double", "0.5",
+    Option<"maxDensityInt8", "max-density-int8", "double", "0.0",
            "auto: largest density of an int8 matrix stored sparse">,
     Option<"printChoices", "print-choices", "bool", "false",
            "Print each candidate matrix's density and storage">,
