@@ -3,18 +3,18 @@
  * Part of the Microscale project.
  *
  * ms_linear_sparse_*'s kernels (kernels.def) for AVX2. Each output row is
- * expanded back into a dense row of floats in a stack buffer, a block of
- * eight inputs at a time: one lookup keyed by the block's mask byte moves
- * its kept values into the lanes of their inputs (a lane permutation for
+ * expanded back into a dense row in a stack buffer, a block of eight
+ * inputs at a time: one lookup keyed by the block's mask byte moves its
+ * kept values into the lanes of their inputs (a lane permutation for
  * floats, a byte shuffle for codes; pruned lanes become zero). The dense
- * row then goes through the dense kernel of the ISA
- * (ms_linear_channel_avx2_fma) for every token of the call, so a row is
+ * row then goes through the ISA's dense kernel for every token of the
+ * call: floats through ms_linear_channel_avx2_fma, codes (four rows at a
+ * time, with their scales) through the dense int8 kernel. So a row is
  * expanded once per call however many tokens share it (prefill), and each
  * output is computed by the dense kernel's fixed sequence whatever the
- * token count or the thread count. Codes are expanded as their integer
- * values and the row's scale multiplies the dot product. The work is per
- * block of eight inputs, not per kept value: branch-free, and what the
- * measured crossover in the README is about.
+ * token count or the thread count. The work is per block of eight inputs,
+ * not per kept value: branch-free, and what the measured crossover in the
+ * README is about.
  *
  * Values are loaded eight at a time from the next kept value on; a load
  * that would pass the end of the matrix's values reads a zero-padded copy.
