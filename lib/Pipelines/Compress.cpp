@@ -68,10 +68,29 @@ std::string CompressionOptions::describe() const {
         ":" + std::to_string(calibrationTokens));
   for (const std::string &entry : overrides)
     add("override=" + entry);
+  if (sparseStorage != "auto")
+    add("sparse-storage=" + sparseStorage);
   return text;
 }
 
 static llvm::Error runCompression(PassManager &pm, ModuleOp module);
+
+/// The storage choice --sparse-storage asks for, last: it sees the final
+/// values (pruned, then quantized).
+static llvm::Error addSparseStoragePass(PassManager &pm,
+                                        const CompressionOptions &options) {
+  StringRef storage = options.sparseStorage;
+  if (storage != "auto" && storage != "sparse" && storage != "dense")
+    return llvm::createStringError(
+        "--sparse-storage must be auto, sparse or dense, got '" + storage +
+        "'");
+  if (storage == "dense" || (storage == "auto" && !options.sparsifies()))
+    return llvm::Error::success();
+  llm::SparseStoragePassOptions sparse;
+  sparse.storage = storage.str();
+  pm.addPass(llm::createSparseStoragePass(sparse));
+  return llvm::Error::success();
+}
 
 /// The unstructured-sparsity pass --prune-weights, --prune-pattern and
 /// --prune-method ask for; errors name the flag.
@@ -219,8 +238,11 @@ llvm::Error mlir::microscale::compress(ModuleOp module,
   PassManager pm(module.getContext());
   if (llvm::Error error = addPruningPasses(pm, options))
     return error;
-  if (!options.quantizes())
+  if (!options.quantizes()) {
+    if (llvm::Error error = addSparseStoragePass(pm, options))
+      return error;
     return runCompression(pm, module);
+  }
   if (options.usesBudget()) {
     // Chooses the format of each matrix (llm.quantize) that
     // llm-quantize-weights then honours.
@@ -247,6 +269,8 @@ llvm::Error mlir::microscale::compress(ModuleOp module,
   quantize.calibrationTokens = options.calibrationTokens;
   quantize.modelDir = options.modelDir;
   pm.addPass(llm::createQuantizeWeightsPass(quantize));
+  if (llvm::Error error = addSparseStoragePass(pm, options))
+    return error;
   return runCompression(pm, module);
 }
 

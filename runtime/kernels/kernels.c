@@ -40,7 +40,8 @@ const ms_kernel_isa ms_kernel_isas[] = {
       [7] = {ms_linear_quant_a8_q_avx2, 0},
       [8] = {ms_linear_quant_a8_q8_avx2, 0}},
      ms_quantize_activations_avx2,
-     ms_attention_heads_avx2_fma},
+     ms_attention_heads_avx2_fma,
+     {ms_linear_sparse_f32_avx2, ms_linear_sparse_q8_avx2}},
     {"avx2+fma",
      ms_x86_64_has_avx2_fma,
      ms_linear_channel_avx2_fma,
@@ -60,9 +61,10 @@ const ms_kernel_isa ms_kernel_isas[] = {
       [7] = {ms_linear_quant_a8_q_avx2, 0},
       [8] = {ms_linear_quant_a8_q8_avx2, 0}},
      ms_quantize_activations_avx2,
-     ms_attention_heads_avx2_fma},
+     ms_attention_heads_avx2_fma,
+     {ms_linear_sparse_f32_avx2, ms_linear_sparse_q8_avx2}},
 #endif
-    {"portable", 0, ms_linear_channel_portable, {0}, 1, {{0}}, 0, 0},
+    {"portable", 0, ms_linear_channel_portable, {0}, 1, {{0}}, 0, 0, {0}},
 };
 const int ms_kernel_isa_count =
     (int)(sizeof ms_kernel_isas / sizeof ms_kernel_isas[0]);

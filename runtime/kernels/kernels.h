@@ -141,6 +141,34 @@ typedef struct ms_linear_quant_a8_kernel {
   int nibble_order;
 } ms_linear_quant_a8_kernel;
 
+/* A pruned [out, in] matrix in the bitmask storage of kernels.def
+ * (ms_linear_sparse_*): `values` are floats, or 8-bit codes when `scales`
+ * (half floats, one per row) is not NULL. */
+typedef struct ms_sparse_matrix {
+  const void *values;
+  const uint8_t *masks;
+  const int32_t *offsets;
+  const uint8_t *scales;
+  int64_t in, out, mask_row_bytes;
+} ms_sparse_matrix;
+
+/* Output channels [begin, end) of a sparse linear layer for `rows` tokens,
+ * stored as ms_linear_quant_fn stores them. */
+typedef void (*ms_linear_sparse_fn)(const float *x, int64_t rows,
+                                    const ms_sparse_matrix *m, int64_t begin,
+                                    int64_t end, const float *bias, float *y,
+                                    int64_t y_stride);
+
+/* The portable sparse linears, float values and 8-bit codes. */
+void ms_linear_sparse_f32_portable(const float *x, int64_t rows,
+                                   const ms_sparse_matrix *m, int64_t begin,
+                                   int64_t end, const float *bias, float *y,
+                                   int64_t y_stride);
+void ms_linear_sparse_q8_portable(const float *x, int64_t rows,
+                                  const ms_sparse_matrix *m, int64_t begin,
+                                  int64_t end, const float *bias, float *y,
+                                  int64_t y_stride);
+
 typedef struct ms_kernel_isa {
   const char *name;
   /* Whether this CPU (and its OS) can run the kernels; NULL: always. */
@@ -161,6 +189,9 @@ typedef struct ms_kernel_isa {
   /* ms_attention_f32's heads (an ms_attention_job); NULL: the portable
    * ones. */
   void (*attention)(void *job, int64_t begin, int64_t end);
+  /* The sparse linears: [0] float values, [1] 8-bit codes; NULL: the
+   * portable ones. */
+  ms_linear_sparse_fn linear_sparse[2];
 } ms_kernel_isa;
 
 /* The arguments of ms_attention_f32, as its per-ISA loops take them. */
@@ -292,6 +323,14 @@ void ms_linear_quant_a8_q4_avx2(const ms_quant_activations *a, int64_t rows,
                                 const ms_quant_matrix *m, int64_t begin,
                                 int64_t end, const float *bias, float *y,
                                 int64_t y_stride);
+void ms_linear_sparse_f32_avx2(const float *x, int64_t rows,
+                               const ms_sparse_matrix *m, int64_t begin,
+                               int64_t end, const float *bias, float *y,
+                               int64_t y_stride);
+void ms_linear_sparse_q8_avx2(const float *x, int64_t rows,
+                              const ms_sparse_matrix *m, int64_t begin,
+                              int64_t end, const float *bias, float *y,
+                              int64_t y_stride);
 void ms_quantize_activations_avx2(const float *x, int64_t rows, int64_t in,
                                   int nibble_order,
                                   const ms_quant_activations *a);

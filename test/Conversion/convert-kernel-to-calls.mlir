@@ -88,6 +88,30 @@ func.func @quantized_linear(%x: memref<32xf32>, %q8: memref<128xi8>, %q4: memref
 
 // -----
 
+// Sparse kernel.linear: the f32 or the int8 kernel by the weight's element
+// type, with the mask bytes, row offsets and (codes) scales as pointers.
+// CHECK-DAG:   func.func private @ms_linear_sparse_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
+// CHECK-DAG:   func.func private @ms_linear_sparse_q8_f32(!llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr)
+// CHECK-LABEL: func.func @sparse_linear(
+// CHECK-SAME:      %{{[^:]*}}: memref<40xf32>, %[[V:[^:]*]]: memref<50xf32>, %[[C:[^:]*]]: memref<50xi8>, %[[S:[^:]*]]: memref<16xf16>, %[[M:[^:]*]]: memref<32xi8>, %[[O:[^:]*]]: memref<17xi32>
+// CHECK:         memref.extract_aligned_pointer_as_index %[[V]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[M]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[O]]
+// CHECK:         call @ms_linear_sparse_f32(
+// CHECK:         memref.extract_aligned_pointer_as_index %[[C]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[M]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[O]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[S]]
+// CHECK:         call @ms_linear_sparse_q8_f32(
+// CHECK-NOT:     kernel.
+func.func @sparse_linear(%x: memref<40xf32>, %v: memref<50xf32>, %c: memref<50xi8>, %s: memref<16xf16>, %m: memref<32xi8>, %o: memref<17xi32>, %y: memref<64xf32>, %n: index) {
+  kernel.linear %x, %v indices %m offsets %o into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xf32>, memref<32xi8>, memref<17xi32> into memref<64xf32>
+  kernel.linear %x, %c scales %s indices %m offsets %o into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xi8>, memref<16xf16>, memref<32xi8>, memref<17xi32> into memref<64xf32>
+  return
+}
+
+// -----
+
 // 8-bit activations: the `_a8` kernel of the width (else the any-width one),
 // with the scratch buffer as its last pointer. A row lookup in the same
 // table has no activations and keeps the plain kernel.

@@ -503,6 +503,44 @@ module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidde
 
 // -----
 
+// Bitmask sparse weights: an f32 projection keeping one value per row and
+// an untied int8 logits weight keeping one code per row. Each is globals
+// for its mask bytes (the weight's converted storage), kept values (or
+// codes), row offsets and (codes) row scales, taken by kernel.linear with
+// #kernel.sparse; the storage bytes are counted (512 + 8 + 32 + 36 + 16 +
+// 16 + 68 + 32).
+// CHECK:       module attributes {{{.*}}ms.weight_bytes = 720 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1_masks : memref<8xi8> = dense<1> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1_values : memref<8xf32> = dense<5.000000e-01> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_1_offsets : memref<9xi32> = dense<[0, 1, 2, 3, 4, 5, 6, 7, 8]> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_2_masks : memref<16xi8> = dense<2> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_2_values : memref<16xi8> = dense<3> {alignment = 64 : i64}
+// CHECK-DAG:   memref.global "private" constant @ms_w_2_scales : memref<16xf16> = dense<2.500000e-01> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @ms_forward(
+// CHECK:         %[[W_MASKS:.*]] = memref.get_global @ms_w_1_masks : memref<8xi8>
+// CHECK:         %[[HEAD_MASKS:.*]] = memref.get_global @ms_w_2_masks : memref<16xi8>
+// CHECK:         %[[W:.*]] = memref.get_global @ms_w_1_values : memref<8xf32>
+// CHECK:         %[[W_OFFSETS:.*]] = memref.get_global @ms_w_1_offsets : memref<9xi32>
+// CHECK:         kernel.linear %{{.*}}, %[[W]] indices %[[W_MASKS]] offsets %[[W_OFFSETS]] into %{{.*}} {in_features = 8 : i64, out_features = 8 : i64, weight_encoding = #kernel.sparse} : memref<32xf32>, memref<8xf32>, memref<8xi8>, memref<9xi32> into memref<32xf32>
+// CHECK:         %[[HEAD:.*]] = memref.get_global @ms_w_2_values : memref<16xi8>
+// CHECK:         %[[HEAD_OFFSETS:.*]] = memref.get_global @ms_w_2_offsets : memref<17xi32>
+// CHECK:         %[[HEAD_SCALES:.*]] = memref.get_global @ms_w_2_scales : memref<16xf16>
+// CHECK:         kernel.linear %{{.*}}, %[[HEAD]] scales %[[HEAD_SCALES]] indices %[[HEAD_MASKS]] offsets %[[HEAD_OFFSETS]] into %{{.*}} {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<32xf32>, memref<16xi8>, memref<16xf16>, memref<16xi8>, memref<17xi32> into memref<64xf32>
+module attributes {llm.model = #llm.model<arch = "llama", vocab_size = 16, hidden_size = 8, num_layers = 1, num_heads = 2, num_kv_heads = 2, head_dim = 4, max_context = 32, bos_id = 1, eos_id = 2, tokenizer = "tok.model">} {
+  func.func @forward(%ids: tensor<?x?xi64>) -> tensor<?x?x16xf32> {
+    %emb = llm.weight "emb" : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+    %w = llm.weight "w" : tensor<8x8xf32, #llm.sparse<pattern = "unstructured", format = bitmask>> = dense<0.5> : tensor<8xf32> indices dense<1> : tensor<8x1xi8> offsets dense<[0, 1, 2, 3, 4, 5, 6, 7, 8]> : tensor<9xi32>
+    %head = llm.weight "head" : tensor<16x8xf32, #llm.sparse<pattern = "unstructured", format = bitmask, quant = #llm.quant<bits = 8, symmetric = true, scale = f16>>> = dense<3> : tensor<16xi8> scales dense<0.25> : tensor<16x1xf16> indices dense<2> : tensor<16x1xi8> offsets dense<[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]> : tensor<17xi32>
+    %x0 = llm.embedding %emb, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+    %x = llm.linear %x0, %w : (tensor<?x?x8xf32>, tensor<8x8xf32, #llm.sparse<pattern = "unstructured", format = bitmask>>) -> tensor<?x?x8xf32>
+    %unit = llm.attention %x, %x, %x {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, layer = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    %l = llm.logits %x, %head : (tensor<?x?x8xf32>, tensor<16x8xf32, #llm.sparse<pattern = "unstructured", format = bitmask, quant = #llm.quant<bits = 8, symmetric = true, scale = f16>>>) -> tensor<?x?x16xf32>
+    return %l : tensor<?x?x16xf32>
+  }
+}
+
+// -----
+
 // A gated MLP with three quantized projections: 4-bit per row (group 0 is
 // the row, 8 features), 8-bit in groups of 8, and a 3-bit down projection
 // whose 12 inputs are a group of 8 plus a tail group of 4 (5 bytes a row).

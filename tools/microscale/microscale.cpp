@@ -292,8 +292,8 @@ cl::opt<std::string> pruneImportance(
 // unstructured sparsity (after structured pruning, before quantization)
 cl::opt<double> pruneWeights(
     "prune-weights",
-    cl::desc("Zero this share of each linear's weights (e.g. 0.25); the "
-             "storage stays dense"),
+    cl::desc("Zero this share of each linear's weights (e.g. 0.25); "
+             "--sparse-storage says how they are stored"),
     cl::init(0), cl::cat(compressionCategory), cl::sub(importCmd),
     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
     cl::sub(evalCmd));
@@ -309,6 +309,15 @@ cl::opt<std::string> pruneMethod(
              "compensating), wanda (activation-aware) or magnitude (no "
              "calibration)"),
     cl::init("sparsegpt"), cl::cat(compressionCategory), cl::sub(importCmd),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
+    cl::sub(evalCmd));
+
+cl::opt<std::string> sparseStorage(
+    "sparse-storage",
+    cl::desc("How pruned matrices are stored: auto (without their zeros "
+             "where the measured crossover says that pays), sparse (always) "
+             "or dense"),
+    cl::init("auto"), cl::cat(compressionCategory), cl::sub(importCmd),
     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(perplexityCmd),
     cl::sub(evalCmd));
 
@@ -393,6 +402,7 @@ CompressionOptions driver::compressionOptionsFromFlags(StringRef path) {
   options.pruneWeights = pruneWeights;
   options.prunePattern = prunePattern;
   options.pruneMethod = pruneMethod;
+  options.sparseStorage = sparseStorage;
   options.modelDir = llvm::sys::path::parent_path(path).str();
   return options;
 }

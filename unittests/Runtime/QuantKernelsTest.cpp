@@ -89,7 +89,8 @@ std::vector<const ms_kernel_isa *> availableIsas() {
       16,
       {},
       nullptr,
-      nullptr};
+      nullptr,
+      {}};
   if (ms_x86_64_has_avx2_fma())
     isas.push_back(&lanes16);
 #endif

@@ -59,6 +59,11 @@ struct CompressionOptions {
   double pruneWeights = 0;
   std::string prunePattern;
   std::string pruneMethod = "sparsegpt";
+  /// How the linears' matrices are stored once pruned and quantized:
+  /// `auto` (without their zeros where the measured crossover says that
+  /// pays: llm-sparse-storage), `sparse` (without their zeros whenever they
+  /// have some) or `dense`.
+  std::string sparseStorage = "auto";
 
   bool usesBudget() const { return weightBudget > 0 || bitsPerWeight > 0; }
   bool quantizes() const { return !quantize.empty() || usesBudget(); }
@@ -67,7 +72,9 @@ struct CompressionOptions {
            sparsifies();
   }
   bool sparsifies() const { return pruneWeights != 0 || !prunePattern.empty(); }
-  bool enabled() const { return quantizes() || prunes(); }
+  bool enabled() const {
+    return quantizes() || prunes() || sparseStorage == "sparse";
+  }
   /// One line for the program's descriptor ("none" when disabled).
   std::string describe() const;
 };

@@ -100,6 +100,8 @@ SmallVector<std::string, 2> encodingNames(Attribute encoding,
     return {"quant" + std::to_string(quant.getBits()) + suffix,
             "quant" + suffix};
   }
+  if (isa<kernel::SparseAttr>(encoding))
+    return {"sparse"};
   return {encoding.getAbstractAttribute().getName().str()};
 }
 
@@ -148,6 +150,11 @@ llvm::StringMap<KernelOperand> operandsOf(kernel::LinearOp op) {
     operands["scales"] = {op.getScales(), {}};
     operands["zero_points"] = {op.getZeroPoints(), {}};
     addQuantOperands(operands, quant);
+  }
+  if (isa_and_nonnull<kernel::SparseAttr>(op.getWeightEncodingAttr())) {
+    operands["indices"] = {op.getIndices(), {}};
+    operands["offsets"] = {op.getOffsets(), {}};
+    operands["scales"] = {op.getScales(), {}};
   }
   return operands;
 }

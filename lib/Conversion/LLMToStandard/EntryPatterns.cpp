@@ -55,6 +55,13 @@ Type LLMToStandardTypeConverter::convertWeightType(
   if (auto quant = dyn_cast<llm::QuantAttr>(encoding))
     return MemRefType::get({quant.getPackedType(type).getNumElements()},
                            IntegerType::get(context, 8));
+  // Sparse (bitmask): the mask bytes, which the logical type sizes; the
+  // kept values and row offsets, whose count only the weight knows, are
+  // globals of their own.
+  auto sparse = dyn_cast<llm::SparseAttr>(encoding);
+  if (sparse && sparse.getFormat() == llm::SparseFormat::Bitmask)
+    return MemRefType::get({sparse.getMasksType(type).getNumElements()},
+                           IntegerType::get(context, 8));
   return nullptr;
 }
 
@@ -114,13 +121,22 @@ Value mlir::microscale::getWeightGlobal(
     state.weightBytes += weight.getStorageBytes();
   }
   std::string name = "ms_w_" + std::to_string(it->second);
-  ElementsAttr data = weight.getValue();
-  if (part == WeightPart::Scales) {
+  bool sparse = isa_and_nonnull<llm::SparseAttr>(weight.getEncoding());
+  ElementsAttr data = sparse ? weight.getIndicesAttr() : weight.getValue();
+  if (sparse && part == WeightPart::Values) {
+    name += "_masks";
+  } else if (part == WeightPart::Scales) {
     name += "_scales";
     data = weight.getScalesAttr();
   } else if (part == WeightPart::ZeroPoints) {
     name += "_zero_points";
     data = weight.getZeroPointsAttr();
+  } else if (part == WeightPart::KeptValues) {
+    name += "_values";
+    data = weight.getValue();
+  } else if (part == WeightPart::Offsets) {
+    name += "_offsets";
+    data = weight.getOffsetsAttr();
   }
   auto dataType = cast<ShapedType>(data.getType());
   auto type =
@@ -137,13 +153,26 @@ KernelWeight mlir::microscale::getKernelWeight(
     OpBuilder &builder, Location loc, Value weight, Value storage,
     const LLMToStandardTypeConverter &converter, LoweringState &state) {
   auto type = cast<RankedTensorType>(weight.getType());
-  auto quant = dyn_cast_or_null<llm::QuantAttr>(type.getEncoding());
-  if (!quant)
-    return {storage, {}, {}, type.getEncoding()};
   // Only llm.weight makes static tensors: checkLowerable rejects any other
   // op with one.
   auto op = weight.getDefiningOp<llm::WeightOp>();
-  KernelWeight result{storage, {}, {}, {}};
+  if (auto sparse = dyn_cast_or_null<llm::SparseAttr>(type.getEncoding())) {
+    KernelWeight result;
+    result.storage = getWeightGlobal(builder, loc, op, WeightPart::KeptValues,
+                                     converter, state);
+    result.indices = storage;
+    result.offsets = getWeightGlobal(builder, loc, op, WeightPart::Offsets,
+                                     converter, state);
+    if (sparse.getQuant())
+      result.scales = getWeightGlobal(builder, loc, op, WeightPart::Scales,
+                                      converter, state);
+    result.encoding = kernel::SparseAttr::get(builder.getContext());
+    return result;
+  }
+  auto quant = dyn_cast_or_null<llm::QuantAttr>(type.getEncoding());
+  if (!quant)
+    return {storage, {}, {}, {}, {}, type.getEncoding()};
+  KernelWeight result{storage, {}, {}, {}, {}, {}};
   result.scales =
       getWeightGlobal(builder, loc, op, WeightPart::Scales, converter, state);
   if (!quant.isSymmetric())

@@ -5,7 +5,8 @@
 // Projections, attention and the MLP do their heavy work in runtime kernels,
 // kept as `kernel` ops here (convert-kernel-to-calls picks the symbol). The
 // weight's encoding travels on kernel.linear so the kernel table can choose
-// a kernel for it; a quantized weight brings its scales and zero points.
+// a kernel for it; a quantized weight brings its scales and zero points, a
+// sparse one its masks, row offsets and (codes) scales.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,8 +45,9 @@ void createLinear(OpBuilder &builder, Location loc, Value rows, Value x,
                              builder.getF32Type()));
   }
   builder.create<kernel::LinearOp>(
-      loc, x, storage.storage, storage.scales, storage.zeroPoints, bias, y,
-      scratch, rows, firstRow, builder.getI64IntegerAttr(in),
+      loc, x, storage.storage, storage.scales, storage.zeroPoints,
+      storage.indices, storage.offsets, bias, y, scratch, rows, firstRow,
+      builder.getI64IntegerAttr(in),
       builder.getI64IntegerAttr(type.getDimSize(0)), storage.encoding);
 }
 

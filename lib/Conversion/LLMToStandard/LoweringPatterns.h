@@ -59,13 +59,17 @@ Value getOrCreateGlobal(OpBuilder &builder, Location loc, Operation *user,
                         StringRef name, MemRefType type, Attribute initialValue,
                         bool constant, IntegerAttr alignment = {});
 
-/// The parts of a weight's storage, each a global of its own.
-enum class WeightPart { Values, Scales, ZeroPoints };
+/// The parts of a weight's storage, each a global of its own. `Values` is
+/// the part of the converter's type for the weight: the dense values, the
+/// packed codes, or a sparse weight's mask bytes; a sparse weight's kept
+/// values (or codes) are `KeptValues`.
+enum class WeightPart { Values, Scales, ZeroPoints, KeptValues, Offsets };
 
 /// A `memref.get_global` of one part of `weight`'s storage: `ms_w_<i>` (the
-/// dense values or the packed codes, of the converter's type for the
-/// weight), `ms_w_<i>_scales`, `ms_w_<i>_zero_points`; each a flat,
-/// read-only global sharing the weight's blob. The first use of a weight
+/// dense values or the packed codes), `ms_w_<i>_masks` (a sparse weight's
+/// `Values`), `ms_w_<i>_scales`, `ms_w_<i>_zero_points`, `ms_w_<i>_values`,
+/// `ms_w_<i>_offsets`; each a flat, read-only global sharing the weight's
+/// blob. The first use of a weight
 /// gives it its `i` and adds its storage bytes to `state.weightBytes`, so a
 /// weight used twice (tied logits) counts once.
 Value getWeightGlobal(OpBuilder &builder, Location loc, llm::WeightOp weight,
@@ -75,10 +79,12 @@ Value getWeightGlobal(OpBuilder &builder, Location loc, llm::WeightOp weight,
 
 /// A weight operand as kernel ops take it.
 struct KernelWeight {
-  Value storage;      // the dense values, or the packed codes
-  Value scales;       // #llm.quant only
+  Value storage;      // the dense values, packed codes or kept values
+  Value scales;       // #llm.quant, and #llm.sparse with codes
   Value zeroPoints;   // asymmetric #llm.quant only
-  Attribute encoding; // #kernel.quant for #llm.quant, null when dense
+  Value indices;      // #llm.sparse: the mask bytes
+  Value offsets;      // #llm.sparse: the row offsets
+  Attribute encoding; // #kernel.quant or #kernel.sparse, null when dense
 };
 
 /// The kernel operands of the weight operand `weight` (a value of the

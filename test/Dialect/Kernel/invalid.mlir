@@ -238,3 +238,44 @@ func.func @quant_activations_type(%x: memref<32xf32>, %w: memref<64xi8>, %s: mem
   kernel.linear %x, %w scales %s into %y scratch %scratch rows %n {in_features = 8 : i64, out_features = 16 : i64, weight_encoding = #kernel.quant<bits = 4, group = 8, activations = i16>} : memref<32xf32>, memref<64xi8>, memref<16xf16> into memref<64xf32>, memref<40xf32>
   return
 }
+
+// -----
+
+func.func @sparse_masks(%x: memref<40xf32>, %v: memref<50xf32>, %m: memref<16xi8>, %o: memref<17xi32>, %y: memref<64xf32>, %n: index) {
+  // 16 rows of 10 inputs: 2 mask bytes a row.
+  // expected-error @below {{a #kernel.sparse weight needs 32 mask bytes in indices}}
+  kernel.linear %x, %v indices %m offsets %o into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xf32>, memref<16xi8>, memref<17xi32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @sparse_offsets(%x: memref<40xf32>, %v: memref<50xf32>, %m: memref<32xi8>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{a #kernel.sparse weight needs 17 row offsets}}
+  kernel.linear %x, %v indices %m into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xf32>, memref<32xi8> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @sparse_codes_scales(%x: memref<40xf32>, %c: memref<50xi8>, %m: memref<32xi8>, %o: memref<17xi32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{sparse i8 codes need 16 f16 scales, one per row}}
+  kernel.linear %x, %c indices %m offsets %o into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xi8>, memref<32xi8>, memref<17xi32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @sparse_too_many(%x: memref<40xf32>, %v: memref<161xf32>, %m: memref<32xi8>, %o: memref<17xi32>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{a #kernel.sparse weight keeps at most 160 values}}
+  kernel.linear %x, %v indices %m offsets %o into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<161xf32>, memref<32xi8>, memref<17xi32> into memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @indices_without_sparse(%x: memref<32xf32>, %w: memref<128xf32>, %m: memref<16xi8>, %y: memref<64xf32>, %n: index) {
+  // expected-error @below {{indices and offsets are the storage of a #kernel.sparse weight}}
+  kernel.linear %x, %w indices %m into %y rows %n {in_features = 8 : i64, out_features = 16 : i64} : memref<32xf32>, memref<128xf32>, memref<16xi8> into memref<64xf32>
+  return
+}

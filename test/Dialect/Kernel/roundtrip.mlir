@@ -33,6 +33,18 @@ func.func @quantized_linear(%x: memref<32xf32>, %w: memref<64xi8>, %s: memref<16
   return
 }
 
+// A #kernel.sparse weight: kept values (f32) or codes (i8, with a scale
+// per row), mask bytes and row offsets; 16 rows of 10 inputs take 2 mask
+// bytes each.
+// CHECK-LABEL: func.func @sparse_linear
+// CHECK:         kernel.linear %arg0, %arg1 indices %arg4 offsets %arg5 into %arg7 rows %arg8 {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xf32>, memref<32xi8>, memref<17xi32> into memref<64xf32>
+// CHECK:         kernel.linear %arg0, %arg2 scales %arg3 indices %arg4 offsets %arg5 bias %arg6 into %arg7 rows %arg8 {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xi8>, memref<16xf16>, memref<32xi8>, memref<17xi32>, memref<16xf32> into memref<64xf32>
+func.func @sparse_linear(%x: memref<40xf32>, %v: memref<50xf32>, %c: memref<50xi8>, %s: memref<16xf16>, %m: memref<32xi8>, %o: memref<17xi32>, %b: memref<16xf32>, %y: memref<64xf32>, %n: index) {
+  kernel.linear %x, %v indices %m offsets %o into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xf32>, memref<32xi8>, memref<17xi32> into memref<64xf32>
+  kernel.linear %x, %c scales %s indices %m offsets %o bias %b into %y rows %n {in_features = 10 : i64, out_features = 16 : i64, weight_encoding = #kernel.sparse} : memref<40xf32>, memref<50xi8>, memref<16xf16>, memref<32xi8>, memref<17xi32>, memref<16xf32> into memref<64xf32>
+  return
+}
+
 // A 16 x 12 table of 3-bit codes (5 bytes a row) in groups of 8 and a tail
 // group of 4.
 // CHECK-LABEL: func.func @dequantize_row

@@ -282,6 +282,62 @@ func.func @sparse_csr_offsets() {
 
 // -----
 
+// expected-error @+1 {{#llm.sparse quant goes with format bitmask only}}
+func.func @sparse_quant_format(%w: tensor<4x8xf32, #llm.sparse<pattern = "unstructured", format = csr, quant = #llm.quant<bits = 8, symmetric = true, scale = f16>>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{#llm.sparse quant must be #llm.quant<bits = 8, symmetric = true, scale = f16> (one group per row, float activations), got #llm.quant<bits = 4, group = 32, symmetric = true, scale = f16>}}
+func.func @sparse_quant_kind(%w: tensor<4x64xf32, #llm.sparse<pattern = "unstructured", format = bitmask, quant = #llm.quant<bits = 4, group = 32, symmetric = true, scale = f16>>>) {
+  return
+}
+
+// -----
+
+func.func @sparse_bitmask_masks() {
+  // One mask byte per 8 inputs: 10 inputs take 2.
+  // expected-error @+1 {{indices has type 'tensor<2x1xi8>', expected 'tensor<2x2xi8>'}}
+  %w = llm.weight "w" : tensor<2x10xf32, #llm.sparse<pattern = "unstructured", format = bitmask>> = dense<1.0> : tensor<4xf32> indices dense<0> : tensor<2x1xi8> offsets dense<0> : tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @sparse_bitmask_offsets() {
+  // expected-error @+1 {{the encoding #llm.sparse<pattern = "unstructured", format = bitmask> needs offsets}}
+  %w = llm.weight "w" : tensor<2x10xf32, #llm.sparse<pattern = "unstructured", format = bitmask>> = dense<1.0> : tensor<4xf32> indices dense<0> : tensor<2x2xi8>
+  return
+}
+
+// -----
+
+func.func @sparse_bitmask_values() {
+  // Quantized values are i8 codes.
+  // expected-error @+1 {{bitmask value must be a 1-D tensor of 'i8' (the kept values), got 'tensor<4xf32>'}}
+  %w = llm.weight "w" : tensor<2x10xf32, #llm.sparse<pattern = "unstructured", format = bitmask, quant = #llm.quant<bits = 8, symmetric = true, scale = f16>>> = dense<1.0> : tensor<4xf32> scales dense<1.0> : tensor<2x1xf16> indices dense<0> : tensor<2x2xi8> offsets dense<0> : tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @sparse_bitmask_scales() {
+  // expected-error @+1 {{the encoding #llm.sparse<pattern = "unstructured", format = bitmask, quant = <bits = 8, symmetric = true, scale = f16>> needs scales}}
+  %w = llm.weight "w" : tensor<2x10xf32, #llm.sparse<pattern = "unstructured", format = bitmask, quant = #llm.quant<bits = 8, symmetric = true, scale = f16>>> = dense<1> : tensor<4xi8> indices dense<0> : tensor<2x2xi8> offsets dense<0> : tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @sparse_bitmask_f16() {
+  // expected-error @+1 {{a bitmask weight holds f32 values or, with quant, i8 codes; got 'tensor<2x10xf16, #llm.sparse<pattern = "unstructured", format = bitmask>>'}}
+  %w = llm.weight "w" : tensor<2x10xf16, #llm.sparse<pattern = "unstructured", format = bitmask>> = dense<1.0> : tensor<4xf16> indices dense<0> : tensor<2x2xi8> offsets dense<0> : tensor<3xi32>
+  return
+}
+
+// -----
+
 func.func @sparse_embedding(%t: tensor<16x8xf32, #llm.sparse<pattern = "2:4", format = n_of_m>>, %ids: tensor<?x?xi64>) {
   // expected-error @+1 {{the table may be dense or #llm.quant, not sparse}}
   %0 = llm.embedding %t, %ids : (tensor<16x8xf32, #llm.sparse<pattern = "2:4", format = n_of_m>>, tensor<?x?xi64>) -> tensor<?x?x8xf32>

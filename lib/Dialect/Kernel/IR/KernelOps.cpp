@@ -73,11 +73,16 @@ int64_t QuantAttr::getNumGroups(int64_t inFeatures) const {
 static ParseResult parseOptionalBufferTypes(
     OpAsmParser &parser, std::optional<OpAsmParser::UnresolvedOperand> scales,
     std::optional<OpAsmParser::UnresolvedOperand> zeroPoints,
+    std::optional<OpAsmParser::UnresolvedOperand> indices,
+    std::optional<OpAsmParser::UnresolvedOperand> offsets,
     std::optional<OpAsmParser::UnresolvedOperand> bias, Type &scalesType,
-    Type &zeroPointsType, Type &biasType) {
+    Type &zeroPointsType, Type &indicesType, Type &offsetsType,
+    Type &biasType) {
   for (auto [present, type] :
        {std::make_pair(scales.has_value(), &scalesType),
         std::make_pair(zeroPoints.has_value(), &zeroPointsType),
+        std::make_pair(indices.has_value(), &indicesType),
+        std::make_pair(offsets.has_value(), &offsetsType),
         std::make_pair(bias.has_value(), &biasType)})
     if (present && (parser.parseComma() || parser.parseType(*type)))
       return failure();
@@ -85,9 +90,10 @@ static ParseResult parseOptionalBufferTypes(
 }
 
 static void printOptionalBufferTypes(OpAsmPrinter &printer, Operation *,
-                                     Value scales, Value zeroPoints, Value bias,
-                                     Type, Type, Type) {
-  for (Value buffer : {scales, zeroPoints, bias})
+                                     Value scales, Value zeroPoints,
+                                     Value indices, Value offsets, Value bias,
+                                     Type, Type, Type, Type, Type) {
+  for (Value buffer : {scales, zeroPoints, indices, offsets, bias})
     if (buffer)
       printer << ", " << buffer.getType();
 }
@@ -173,6 +179,42 @@ static LogicalResult verifyActivationScratch(LinearOp op, QuantAttr quant,
   return success();
 }
 
+/// Checks the storage of a `#kernel.sparse` weight of `rows` rows of
+/// `inFeatures`: mask bytes and offsets of their exact sizes, f32 values,
+/// or i8 codes with one f16 scale per row. The count of kept values is in
+/// the offsets' data, so only its bound is checked.
+static LogicalResult verifySparseStorage(LinearOp op, int64_t rows,
+                                         int64_t inFeatures) {
+  Value masks = op.getIndices(), offsets = op.getOffsets();
+  int64_t maskBytes = rows * ((inFeatures + 7) / 8);
+  if (!masks || elementsOf(masks) != maskBytes)
+    return op.emitOpError() << "a #kernel.sparse weight needs " << maskBytes
+                            << " mask bytes in indices";
+  if (!offsets || elementsOf(offsets) != rows + 1)
+    return op.emitOpError()
+           << "a #kernel.sparse weight needs " << rows + 1 << " row offsets";
+  Type element = cast<MemRefType>(op.getWeight().getType()).getElementType();
+  if (!element.isF32() && !element.isInteger(8))
+    return op.emitOpError("a #kernel.sparse weight holds f32 values or i8 "
+                          "codes, got ")
+           << op.getWeight().getType();
+  if (elementsOf(op.getWeight()) > rows * inFeatures)
+    return op.emitOpError() << "a #kernel.sparse weight keeps at most "
+                            << rows * inFeatures << " values";
+  Value scales = op.getScales();
+  if (element.isInteger(8) &&
+      (!scales ||
+       !cast<MemRefType>(scales.getType()).getElementType().isF16() ||
+       elementsOf(scales) != rows))
+    return op.emitOpError()
+           << "sparse i8 codes need " << rows << " f16 scales, one per row";
+  if (element.isF32() && scales)
+    return op.emitOpError("sparse f32 values have no scales");
+  if (op.getZeroPoints())
+    return op.emitOpError("a #kernel.sparse weight has no zero points");
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   int64_t in = getInFeatures(), out = getOutFeatures();
   if (in <= 0 || out <= 0)
@@ -190,6 +232,12 @@ LogicalResult LinearOp::verify() {
   auto quant = dyn_cast_or_null<QuantAttr>(getWeightEncodingAttr());
   if (failed(verifyActivationScratch(*this, quant, in, *inputRows)))
     return failure();
+  bool sparse = isa_and_nonnull<SparseAttr>(getWeightEncodingAttr());
+  if (!sparse && (getIndices() || getOffsets()))
+    return emitOpError("indices and offsets are the storage of a "
+                       "#kernel.sparse weight");
+  if (sparse)
+    return verifySparseStorage(*this, out, in);
   if (quant)
     return verifyQuantStorage(*this, quant, out, in, getWeight(), getScales(),
                               getZeroPoints());

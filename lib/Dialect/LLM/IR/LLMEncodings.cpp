@@ -11,6 +11,7 @@
 
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Quant/Activations.h"
+#include "microscale/Sparse/BitmaskStorage.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -114,8 +115,23 @@ parseBlockPattern(StringRef pattern) {
   return std::make_pair(n, m);
 }
 
+/// Whether `quant` is the per-row symmetric 8-bit quantization with f16
+/// scales that bitmask storage's kept values may carry.
+static bool isSparseValueQuant(QuantAttr quant) {
+  return quant.getBits() == 8 && quant.getGroup() == 0 && quant.isSymmetric() &&
+         quant.getScale().isF16() && !quant.hasInt8Activations();
+}
+
 LogicalResult SparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 StringRef pattern, SparseFormat format) {
+                                 StringRef pattern, SparseFormat format,
+                                 QuantAttr quant) {
+  if (quant && format != SparseFormat::Bitmask)
+    return emitError() << "#llm.sparse quant goes with format bitmask only";
+  if (quant && !isSparseValueQuant(quant))
+    return emitError() << "#llm.sparse quant must be #llm.quant<bits = 8, "
+                          "symmetric = true, scale = f16> (one group per "
+                          "row, float activations), got "
+                       << quant;
   if (pattern == "unstructured") {
     if (format == SparseFormat::NOfM)
       return emitError() << "#llm.sparse format n_of_m needs an \"N:M\" "
@@ -136,6 +152,25 @@ LogicalResult SparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 std::optional<std::pair<int64_t, int64_t>> SparseAttr::getBlockPattern() const {
   return parseBlockPattern(getPattern());
+}
+
+RankedTensorType SparseAttr::getValuesType(RankedTensorType logical,
+                                           int64_t nonZeros) const {
+  Type element =
+      getQuant() ? IntegerType::get(getContext(), 8) : logical.getElementType();
+  return RankedTensorType::get({nonZeros}, element);
+}
+
+RankedTensorType SparseAttr::getMasksType(RankedTensorType logical) const {
+  return RankedTensorType::get(
+      {logical.getDimSize(0),
+       microscale::sparse::maskRowBytes(logical.getDimSize(1))},
+      IntegerType::get(getContext(), 8));
+}
+
+RankedTensorType SparseAttr::getOffsetsType(RankedTensorType logical) const {
+  return RankedTensorType::get({logical.getDimSize(0) + 1},
+                               IntegerType::get(getContext(), 32));
 }
 
 //===----------------------------------------------------------------------===//
@@ -248,14 +283,45 @@ private:
   }
 
   LogicalResult checkSparse(SparseAttr sparse);
+  LogicalResult checkBitmask(SparseAttr sparse);
 
   WeightOp op;
   RankedTensorType type;
 };
 
+LogicalResult StorageChecker::checkBitmask(SparseAttr sparse) {
+  QuantAttr quant = sparse.getQuant();
+  if (failed(expect(op.getScalesAttr(), "scales", static_cast<bool>(quant),
+                    quant ? quant.getScalesType(type) : RankedTensorType())) ||
+      failed(expect(op.getIndicesAttr(), "indices", true,
+                    sparse.getMasksType(type))) ||
+      failed(expect(op.getOffsetsAttr(), "offsets", true,
+                    sparse.getOffsetsType(type))))
+    return failure();
+  if (!quant && !type.getElementType().isF32())
+    return op.emitOpError("a bitmask weight holds f32 values or, with quant, "
+                          "i8 codes; got ")
+           << type;
+  auto valueType = dyn_cast<RankedTensorType>(op.getValue().getType());
+  int64_t out = type.getDimSize(0), in = type.getDimSize(1);
+  if (!valueType || valueType.getRank() != 1 ||
+      valueType != sparse.getValuesType(type, valueType.getDimSize(0)))
+    return op.emitOpError("bitmask value must be a 1-D tensor of ")
+           << sparse.getValuesType(type, 1).getElementType()
+           << " (the kept values), got " << op.getValue().getType();
+  if (valueType.getDimSize(0) > out * in)
+    return op.emitOpError("bitmask value holds ")
+           << valueType.getDimSize(0) << " values, more than the " << out * in
+           << " of " << type;
+  return success();
+}
+
 LogicalResult StorageChecker::checkSparse(SparseAttr sparse) {
-  if (failed(expect(op.getScalesAttr(), "scales", false, {})) ||
-      failed(expect(op.getZeroPointsAttr(), "zero_points", false, {})))
+  if (failed(expect(op.getZeroPointsAttr(), "zero_points", false, {})))
+    return failure();
+  if (sparse.getFormat() == SparseFormat::Bitmask)
+    return checkBitmask(sparse);
+  if (failed(expect(op.getScalesAttr(), "scales", false, {})))
     return failure();
   Type element = type.getElementType();
   int64_t out = type.getDimSize(0), in = type.getDimSize(1);

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Dialect/LLM/IR/WeightData.h"
+#include "microscale/Sparse/BitmaskStorage.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -110,6 +111,57 @@ static std::vector<float> decodeFloats(ArrayRef<uint8_t> bytes,
   return values;
 }
 
+static llvm::Expected<std::vector<float>>
+dequantizeStorage(WeightOp weight, QuantAttr attr, std::vector<uint8_t> packed);
+
+/// The bitmask storage of `weight` (values of `T`), checked.
+template <typename T>
+static llvm::Expected<sparse::BitmaskMatrix<T>> readBitmask(WeightOp weight) {
+  RankedTensorType type = weight.getType();
+  sparse::BitmaskMatrix<T> matrix;
+  matrix.rows = type.getDimSize(0);
+  matrix.cols = type.getDimSize(1);
+  auto values = readBytes(weight, weight.getValue(), "value");
+  if (!values)
+    return values.takeError();
+  auto masks = readBytes(weight, weight.getIndicesAttr(), "indices");
+  if (!masks)
+    return masks.takeError();
+  auto offsets = readBytes(weight, weight.getOffsetsAttr(), "offsets");
+  if (!offsets)
+    return offsets.takeError();
+  matrix.masks = std::move(*masks);
+  matrix.offsets.resize(offsets->size() / sizeof(int32_t));
+  std::memcpy(matrix.offsets.data(), offsets->data(), offsets->size());
+  matrix.values.resize(values->size() / sizeof(T));
+  std::memcpy(matrix.values.data(), values->data(), values->size());
+  if (llvm::Error error = sparse::verifyBitmask(matrix))
+    return weightError(weight, llvm::toString(std::move(error)));
+  return matrix;
+}
+
+/// What a `#llm.sparse<..., format = bitmask>` weight stands for: its kept
+/// values in place, zeros elsewhere (dequantized with its `quant`).
+static llvm::Expected<std::vector<float>> readBitmaskValues(WeightOp weight,
+                                                            SparseAttr attr) {
+  if (attr.getFormat() != SparseFormat::Bitmask)
+    return weightError(weight, "csr and n_of_m sparse weights cannot be read "
+                               "yet");
+  if (QuantAttr quant = attr.getQuant()) {
+    auto codes = readBitmask<int8_t>(weight);
+    if (!codes)
+      return codes.takeError();
+    // 8-bit codes packed one per byte are the dense codes themselves.
+    std::vector<int8_t> dense = sparse::decodeBitmask(*codes);
+    return dequantizeStorage(weight, quant,
+                             std::vector<uint8_t>(dense.begin(), dense.end()));
+  }
+  auto values = readBitmask<float>(weight);
+  if (!values)
+    return values.takeError();
+  return sparse::decodeBitmask(*values);
+}
+
 llvm::Expected<std::vector<float>> llm::readWeightValues(WeightOp weight) {
   RankedTensorType type = weight.getType();
   auto element = dyn_cast<FloatType>(type.getElementType());
@@ -124,14 +176,23 @@ llvm::Expected<std::vector<float>> llm::readWeightValues(WeightOp weight) {
       return bytes.takeError();
     return decodeFloats(*bytes, element);
   }
-  auto quantAttr = dyn_cast<QuantAttr>(encoding);
-  if (!quantAttr)
-    return weightError(weight, "sparse weights cannot be read yet");
-  quant::Format format = getQuantFormat(quantAttr);
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  if (auto sparseAttr = dyn_cast<SparseAttr>(encoding))
+    return readBitmaskValues(weight, sparseAttr);
+  auto quantAttr = cast<QuantAttr>(encoding);
   auto packed = readBytes(weight, weight.getValue(), "value");
   if (!packed)
     return packed.takeError();
+  return dequantizeStorage(weight, quantAttr, std::move(*packed));
+}
+
+/// `packed` (the codes of `weight`, whose encoding is or carries `attr`)
+/// dequantized with the weight's scales and zero points.
+static llvm::Expected<std::vector<float>>
+dequantizeStorage(WeightOp weight, QuantAttr attr,
+                  std::vector<uint8_t> packed) {
+  RankedTensorType type = weight.getType();
+  quant::Format format = getQuantFormat(attr);
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
   auto scales = readBytes(weight, weight.getScalesAttr(), "scales");
   if (!scales)
     return scales.takeError();
@@ -143,7 +204,7 @@ llvm::Expected<std::vector<float>> llm::readWeightValues(WeightOp weight) {
     zeroPoints = std::move(*read);
   }
   quant::QuantizedMatrix matrix;
-  if (!quant::fromStorage(format, rows, cols, *packed, *scales, zeroPoints,
+  if (!quant::fromStorage(format, rows, cols, packed, *scales, zeroPoints,
                           matrix))
     return weightError(weight, "storage sizes do not match " + format.str());
   return quant::dequantize(matrix);
@@ -185,4 +246,31 @@ WeightOp llm::createQuantizedWeight(OpBuilder &builder, Location loc,
                           matrix.zeroPointBlob());
   return builder.create<WeightOp>(loc, type, name, value, scales, zeroPoints,
                                   ElementsAttr(), ElementsAttr());
+}
+
+llvm::Expected<std::vector<uint8_t>>
+llm::readStorageBytes(WeightOp weight, ElementsAttr attr, StringRef what) {
+  if (!attr)
+    return weightError(weight, "has no " + what);
+  return readBytes(weight, attr, what);
+}
+
+WeightOp llm::createBitmaskWeight(OpBuilder &builder, Location loc,
+                                  StringRef name, RankedTensorType logical,
+                                  SparseAttr encoding, ArrayRef<uint8_t> values,
+                                  int64_t nonZeros, ArrayRef<uint8_t> masks,
+                                  ArrayRef<int32_t> offsets,
+                                  ElementsAttr scales) {
+  auto type = RankedTensorType::get(logical.getShape(),
+                                    logical.getElementType(), encoding);
+  ElementsAttr value =
+      makeBlob(name, ".values", encoding.getValuesType(type, nonZeros), values);
+  ElementsAttr indices =
+      makeBlob(name, ".masks", encoding.getMasksType(type), masks);
+  ElementsAttr rowStarts = makeBlob(
+      name, ".offsets", encoding.getOffsetsType(type),
+      ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(offsets.data()),
+                        offsets.size() * sizeof(int32_t)));
+  return builder.create<WeightOp>(loc, type, name, value, scales,
+                                  ElementsAttr(), indices, rowStarts);
 }

@@ -63,4 +63,28 @@ def Kernel_QuantAttr : AttrDef<Kernel_Dialect, "Quant"> {
   }];
 }
 
+def Kernel_SparseAttr : AttrDef<Kernel_Dialect, "Sparse"> {
+  let mnemonic = "sparse";
+  let summary = "a pruned weight without its zeros, as the sparse kernels read it";
+  let description = [{
+    The weight encoding of a kernel op whose weight is a `#llm.sparse<...,
+    format = bitmask>` weight after lowering
+    (`microscale/Sparse/BitmaskStorage.h`). The kernel op's operands hold:
+
+    - the weight: the kept values row after row in input order, `f32`, or
+      the `i8` codes of a per-row symmetric 8-bit matrix;
+    - the indices: `out x ceil(in / 8)` mask bytes (`i8`), bit j of byte b
+      of row o set when input `8 * b + j` is kept;
+    - the offsets: `out + 1` row starts into the weight (`i32`);
+    - the scales (codes only): one IEEE half float per row (`f16`).
+
+    `convert-kernel-to-calls` looks up the kernel table's encoding column
+    `sparse`; the weight's element type picks the f32 or the int8 kernel.
+
+    ```mlir
+    #kernel.sparse
+    ```
+  }];
+}
+
 #endif // MICROSCALE_DIALECT_KERNEL_IR_KERNELATTRS_TD

@@ -21,6 +21,9 @@ def Kernel_Buffer : StaticShapeMemRefOf<[AnyType]>;
 // scale_max), and its zero points bytes.
 def Kernel_ScalesBuffer : StaticShapeMemRefOf<[F16, I8]>;
 def Kernel_ZeroPointsBuffer : StaticShapeMemRefOf<[I8]>;
+// A sparse weight's mask bytes and row offsets.
+def Kernel_IndicesBuffer : StaticShapeMemRefOf<[I8]>;
+def Kernel_OffsetsBuffer : StaticShapeMemRefOf<[I32]>;
 
 def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
   let summary = "rows of a buffer times a weight matrix, plus bias";
@@ -36,7 +39,10 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
 
     A `#kernel.quant` weight is the packed codes in `weight` plus its
     `scales` and, when asymmetric, its `zero_points` (layouts in
-    `#kernel.quant`); the verifier checks all three sizes. The kernel
+    `#kernel.quant`); the verifier checks all three sizes. A
+    `#kernel.sparse` weight is its kept values (or codes) in `weight`, its
+    mask bytes in `indices`, its row `offsets` and, for codes, one scale
+    per row in `scales` (layouts in `#kernel.sparse`). The kernel
     dequantizes as it multiplies. With 8-bit activations
     (`#kernel.quant<..., activations = i8>`) it also needs `scratch`, at
     least `MS_ACT_SCRATCH_FLOATS(rows, in_features)` values
@@ -64,6 +70,10 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
         [MemRead]>:$scales,
     Arg<Optional<Kernel_ZeroPointsBuffer>, "an asymmetric weight's zero points",
         [MemRead]>:$zero_points,
+    Arg<Optional<Kernel_IndicesBuffer>, "a sparse weight's mask bytes",
+        [MemRead]>:$indices,
+    Arg<Optional<Kernel_OffsetsBuffer>, "a sparse weight's row offsets",
+        [MemRead]>:$offsets,
     Arg<Optional<Kernel_Buffer>, "out_features values", [MemRead]>:$bias,
     Arg<Kernel_Buffer, "rows x out_features values", [MemWrite]>:$output,
     Arg<Optional<Kernel_Buffer>, "8-bit activation blocks of the input",
@@ -74,11 +84,14 @@ def Kernel_LinearOp : Kernel_Op<"linear", [AttrSizedOperandSegments]> {
     I64Attr:$out_features,
     OptionalAttr<AnyAttr>:$weight_encoding);
   let assemblyFormat = [{
-    $input (`from_row` $input_row^)? `,` $weight (`scales` $scales^)? (`zero_points` $zero_points^)?
+    $input (`from_row` $input_row^)? `,` $weight (`scales` $scales^)?
+    (`zero_points` $zero_points^)? (`indices` $indices^)? (`offsets` $offsets^)?
     (`bias` $bias^)? `into` $output (`scratch` $scratch^)? `rows` $rows
     attr-dict `:` type($input) `,` type($weight) ``
-    custom<OptionalBufferTypes>(ref($scales), ref($zero_points), ref($bias),
-                                type($scales), type($zero_points), type($bias))
+    custom<OptionalBufferTypes>(ref($scales), ref($zero_points),
+                                ref($indices), ref($offsets), ref($bias),
+                                type($scales), type($zero_points),
+                                type($indices), type($offsets), type($bias))
     `into` type($output) (`,` type($scratch)^)?
   }];
   let hasVerifier = 1;

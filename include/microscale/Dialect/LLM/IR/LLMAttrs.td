@@ -33,7 +33,8 @@ def LLM_ActivationAttr : EnumAttr<LLM_Dialect, LLM_Activation, "activation">;
 
 def LLM_SparseFormat : I32EnumAttr<"SparseFormat", "storage of a sparse weight", [
   I32EnumAttrCase<"CSR", 0, "csr">,
-  I32EnumAttrCase<"NOfM", 1, "n_of_m">
+  I32EnumAttrCase<"NOfM", 1, "n_of_m">,
+  I32EnumAttrCase<"Bitmask", 2, "bitmask">
 ]> {
   let cppNamespace = "::mlir::microscale::llm";
   let genSpecializedAttr = 0;
@@ -168,6 +169,12 @@ def LLM_SparseAttr : AttrDef<LLM_Dialect, "Sparse"> {
     %w = llm.weight "fc" : tensor<8x16xf32, #llm.sparse<pattern = "2:4",
         format = n_of_m>> = dense_resource<v> : tensor<8x8xf32>
         indices dense_resource<i> : tensor<8x8xi8>
+    %b = llm.weight "up" : tensor<4x10xf32, #llm.sparse<pattern =
+        "unstructured", format = bitmask, quant = #llm.quant<bits = 8,
+        symmetric = true, scale = f16>>> = dense_resource<v> : tensor<17xi8>
+        scales dense_resource<s> : tensor<4x1xf16>
+        indices dense_resource<m> : tensor<4x2xi8>
+        offsets dense_resource<o> : tensor<5xi32>
     ```
 
     - `pattern`: `"unstructured"`, or `"N:M"` (at most N non-zeros in each
@@ -180,13 +187,25 @@ def LLM_SparseAttr : AttrDef<LLM_Dialect, "Sparse"> {
       `value` is `tensor<out x (ceil(in / M) * N) x T>` and `indices` the
       same shape of integers giving each slot's position inside its run
       (`0..M-1`); no `offsets`. Fixed-size rows keep the kernel branch-free.
+    - `format = bitmask`: what the runtime's sparse kernels read
+      (`microscale/Sparse/BitmaskStorage.h`). `indices` is `tensor<out x
+      ceil(in / 8) x i8>`: one mask byte per block of 8 inputs of a row, bit
+      j set when input `8 * block + j` is kept; `value` the `nnz` kept values
+      row after row in input order (`tensor<nnz x T>`); `offsets` each
+      row's first value and then `nnz` (`tensor<out+1 x i32>`). Any pattern.
 
-    `T` is the logical element type. Combining sparsity with quantized
-    values is left to a later encoding parameter.
+    `T` is the logical element type, or with `quant` (`format = bitmask`
+    only) the `i8` codes of a per-row symmetric 8-bit quantization
+    (`#llm.quant<bits = 8, symmetric = true, scale = f16>`, `group` 0, the
+    storage `--quantize int8` gives a dense weight), whose `scales` (`tensor<
+    out x 1 x f16>`) the weight keeps: kept value = scale of its row * code.
+    `llm-sparse-storage` encodes pruned weights this way.
   }];
   let parameters = (ins
     StringRefParameter<"\"unstructured\" or \"N:M\"">:$pattern,
-    EnumParameter<LLM_SparseFormat>:$format
+    EnumParameter<LLM_SparseFormat>:$format,
+    OptionalParameter<"::mlir::microscale::llm::QuantAttr",
+                      "quantization of the kept values (bitmask only)">:$quant
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -194,6 +213,12 @@ def LLM_SparseAttr : AttrDef<LLM_Dialect, "Sparse"> {
     /// (N, M) of an `N:M` pattern; std::nullopt for "unstructured" (or a
     /// malformed pattern, which the verifier rejects).
     std::optional<std::pair<int64_t, int64_t>> getBlockPattern() const;
+    /// Storage of a bitmask weight whose logical type is `logical` (`[out,
+    /// in]`) and that keeps `nonZeros` values.
+    ::mlir::RankedTensorType getValuesType(::mlir::RankedTensorType logical,
+                                           int64_t nonZeros) const;
+    ::mlir::RankedTensorType getMasksType(::mlir::RankedTensorType logical) const;
+    ::mlir::RankedTensorType getOffsetsType(::mlir::RankedTensorType logical) const;
   }];
 }
 

@@ -42,6 +42,22 @@ WeightOp createQuantizedWeight(OpBuilder &builder, Location loc, StringRef name,
                                RankedTensorType logical,
                                const quant::QuantizedMatrix &matrix);
 
+/// The raw little-endian bytes of the storage attribute `attr` of `weight`
+/// (`what` names it in errors; a splat is expanded).
+llvm::Expected<std::vector<uint8_t>>
+readStorageBytes(WeightOp weight, ElementsAttr attr, StringRef what);
+
+/// An `llm.weight` named `name` in the bitmask storage `encoding` of the
+/// logical type `logical` (its shape and element type): `values` the bytes
+/// of its `nonZeros` kept values (f32, or i8 codes with the encoding's
+/// `quant`), `masks` and `offsets` as microscale/Sparse/BitmaskStorage.h
+/// lays them out, and with `quant` the row `scales` it keeps.
+WeightOp createBitmaskWeight(OpBuilder &builder, Location loc, StringRef name,
+                             RankedTensorType logical, SparseAttr encoding,
+                             ArrayRef<uint8_t> values, int64_t nonZeros,
+                             ArrayRef<uint8_t> masks, ArrayRef<int32_t> offsets,
+                             ElementsAttr scales);
+
 } // namespace mlir::microscale::llm
 
 #endif // MICROSCALE_DIALECT_LLM_IR_WEIGHTDATA_H

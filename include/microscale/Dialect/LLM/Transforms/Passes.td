@@ -448,6 +448,45 @@ def PruneWeightsPass : Pass<"llm-prune-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def SparseStoragePass : Pass<"llm-sparse-storage", "::mlir::ModuleOp"> {
+  let summary = "Store pruned matrices without their zeros where that pays";
+  let description = [{
+    Re-encodes the matrices of the linears (every weight whose uses are all
+    layer projections or the logits projection; a table tied to the
+    embedding stays dense) as `#llm.sparse<pattern = "unstructured", format
+    = bitmask>`: a mask byte per 8 inputs and the kept values, which the
+    runtime's `ms_linear_sparse_*` kernels read. Dense f32 weights keep f32
+    values; per-row symmetric 8-bit weights (`--quantize int8`,
+    `#llm.quant<bits = 8, symmetric = true, scale = f16>`) keep their codes
+    and scales (`quant` on the encoding). Other encodings stay as they are.
+
+    With `storage=auto` (the default) a matrix is re-encoded only when its
+    density (the share of non-zero weights, or codes) is at most
+    `max-density-f32` or `max-density-int8`: the crossover below which the
+    sparse kernel is both smaller and at least as fast at decoding as the
+    dense one, measured on synthetic-llama-15M at one thread by
+    `utils/bench_sparse.py` (README, "Sparse storage"). On the machine it
+    was measured on no density is (the sparse kernels expand each block of
+    8 inputs whatever it keeps, which costs more than the memory traffic
+    it saves), so both default to 0: `auto` keeps every matrix dense until
+    faster kernels or another machine move the crossover.
+    `storage=sparse` re-encodes every such matrix that has a zero. A matrix
+    without any non-zero stays dense (its storage would be empty).
+    `print-choices` prints each candidate's density and storage.
+  }];
+  let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
+  let options = [
+    Option<"storage", "storage", "std::string", "\"auto\"",
+           "auto (sparse below the measured crossover) or sparse (always)">,
+    Option<"maxDensityF32", "max-density-f32", "double", "0.0",
+           "auto: largest density of an f32 matrix stored sparse">,
+    Option<"maxDensityInt8", "max-density-int8", "double", "0.0",
+           "auto: largest density of an int8 matrix stored sparse">,
+    Option<"printChoices", "print-choices", "bool", "false",
+           "Print each candidate matrix's density and storage">,
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Debugging
 //===----------------------------------------------------------------------===//
