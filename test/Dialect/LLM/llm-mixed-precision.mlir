@@ -19,6 +19,15 @@
 // RUN: %python %utils/weight_budget.py check %t.tight.summary --at-most $(%python %utils/weight_budget.py bytes %t.q4.summary --scale 0.9)
 // RUN: %python %utils/weight_budget.py check %t.tight.summary --at-most $(%python %utils/weight_budget.py bytes %t.mixed.summary)
 
+// Refinement against the whole model's loss, the losses on the first 128
+// of 256 calibration tokens (trials by round-to-nearest): the assignment
+// still fits, and the table reports the whole model's loss before and
+// after each round.
+// RUN: microscale-opt %t.float.mlir --llm-mixed-precision="budget-bytes=$(%python %utils/weight_budget.py bytes %t.q4.summary) calibration=%models/../data/wikitext-2-raw-test/wiki.test.part1.raw calibration-tokens=256 sensitivity-tokens=128 trial-method=rtn refine-rounds=2 print-ranking" -o %t.refined.mlir 2> %t.refined.ranking
+// RUN: FileCheck %s --check-prefix=REFINED < %t.refined.ranking
+// RUN: microscale import %t.refined.mlir --raise --quantize int8 --summary > %t.refined.summary
+// RUN: %python %utils/weight_budget.py check %t.refined.summary --at-most $(%python %utils/weight_budget.py bytes %t.q4.summary)
+
 // bits-per-weight: the average over the matrices; norms stay float (trials
 // by plain round-to-nearest here).
 // RUN: microscale-opt %t.float.mlir --llm-mixed-precision="bits-per-weight=4.5 calibration=%models/../data/wikitext-2-raw-test/wiki.test.part1.raw calibration-tokens=128 trial-method=rtn" -o %t.bits.mlir
@@ -43,6 +52,10 @@
 // RANKING: {{^layers\.4\.down_proj +64x172( +[0-9]+ +[0-9]\.[0-9]{3}e[-+][0-9]+\*?){5}$}}
 // RANKING-NEXT: assigned {{[0-9]+}} bytes of {{[0-9]+}} for 36 matrices, {{[0-9]+}} bytes stay float; predicted loss {{.*}}
 
+// REFINED: llm-mixed-precision: loss = mean KL(float || trial) per token over 128 calibration tokens; bytes = storage
+// REFINED: {{^}}assigned {{[0-9]+}} bytes of {{[0-9]+}} for 36 matrices
+// REFINED-NEXT: {{^measured loss [0-9]\.[0-9]{3}e[-+][0-9]+(, refined [0-9]\.[0-9]{3}e[-+][0-9]+)*$}}
+
 // ATTRS-COUNT-36: llm.weight {{.*}} {llm.quantize = "{{q[0-9]_g[0-9]+_[a]?sym(_log8)?|int8}}"}
 // ATTRS-NOT: llm.quantize
 
@@ -57,7 +70,7 @@
 // RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x candidates=q4,q9" 2>&1 | FileCheck %s --check-prefix=BAD-CANDIDATE
 // RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=3 calibration=x" 2>&1 | FileCheck %s --check-prefix=TOO-FEW-BITS
 // RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x weights=norms" 2>&1 | FileCheck %s --check-prefix=BAD-WEIGHTS
-// RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x trial-method=gptq" 2>&1 | FileCheck %s --check-prefix=BAD-TRIAL
+// RUN: not microscale-opt %s --llm-mixed-precision="bits-per-weight=4 calibration=x trial-method=clip+seq" 2>&1 | FileCheck %s --check-prefix=BAD-TRIAL
 // NO-BUDGET: error: llm-mixed-precision: give exactly one of budget-bytes and bits-per-weight (positive)
 // NO-CALIBRATION: error: llm-mixed-precision: the sensitivities are measured on calibration text (calibration=FILE)
 // BAD-CANDIDATE: error: llm-mixed-precision: candidate: bad quantization format 'q9': bits must be in [2, 8]
@@ -65,7 +78,7 @@
 // zero points of a row packed in a byte.
 // TOO-FEW-BITS: error: llm-mixed-precision: 3 bits per weight is below the smallest assignment, 3.625 bits per weight (58 bytes for 1 matrices)
 // BAD-WEIGHTS: error: llm-mixed-precision: weights must be 'all' or 'linears', got 'norms'
-// BAD-TRIAL: error: llm-mixed-precision: trial-method must be rtn, clip or calibrated, got 'gptq'
+// BAD-TRIAL: error: llm-mixed-precision: trial-method must be rtn, calibrated, or awq, clip, gptq, refit joined by '+', got 'clip+seq'
 func.func @linear(%x: tensor<?x?x64xf32>) -> tensor<?x?x2xf32> {
   %w = llm.weight "w" : tensor<2x64xf32> = dense<0.5> : tensor<2x64xf32>
   %y = llm.linear %x, %w : (tensor<?x?x64xf32>, tensor<2x64xf32>) -> tensor<?x?x2xf32>

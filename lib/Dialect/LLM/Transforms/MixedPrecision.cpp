@@ -5,13 +5,16 @@
 // Measures how much each matrix in each candidate format costs the model
 // (alone, on the reference interpreter, against the float model's own
 // distributions) and picks one format per matrix so that the weights fit a
-// byte budget with the least total loss, assuming the losses add up. The
-// choice is left in `llm.quantize` attributes for `llm-quantize-weights`.
+// byte budget with the least total loss, assuming the losses add up; then,
+// optionally, refines the choice with every matrix in its format, where
+// the losses do not quite add up. The choice is left in `llm.quantize`
+// attributes for `llm-quantize-weights`.
 //
 //===----------------------------------------------------------------------===//
 
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/IR/WeightData.h"
+#include "microscale/Dialect/LLM/Transforms/ActivationScaling.h"
 #include "microscale/Dialect/LLM/Transforms/Calibration.h"
 #include "microscale/Dialect/LLM/Transforms/Passes.h"
 #include "microscale/Quant/Calibrated.h"
@@ -25,6 +28,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <numeric>
 #include <queue>
 #include <tuple>
@@ -57,15 +62,65 @@ struct Candidate {
   }
 };
 
+/// A trial quantization of a matrix: `matrix` holds W diag(s) for the
+/// activation-aware scales s (`columnScales`, empty for none), so the
+/// weights it stands for are its values divided column-wise by s (the
+/// producer of the input absorbs 1/s exactly).
+struct Trial {
+  quant::QuantizedMatrix matrix;
+  std::vector<float> columnScales;
+
+  std::vector<float> values() const {
+    std::vector<float> values = quant::dequantize(matrix);
+    if (!columnScales.empty())
+      for (size_t i = 0; i < values.size(); ++i)
+        values[i] /= columnScales[i % matrix.cols];
+    return values;
+  }
+};
+
+/// The steps of a trial quantization (`trial-method`).
+struct TrialSteps {
+  bool activationScales = false, clip = false, gptq = false, refit = false;
+  bool calibrated() const { return activationScales || clip || gptq || refit; }
+};
+
+/// `rtn`, `calibrated` (all steps) or steps joined by `+`.
+std::optional<TrialSteps> parseTrialSteps(StringRef method) {
+  TrialSteps steps;
+  if (method == "rtn")
+    return steps;
+  if (method == "calibrated")
+    return TrialSteps{true, true, true, true};
+  SmallVector<StringRef> names;
+  method.split(names, '+');
+  for (StringRef name : names) {
+    if (name == "awq")
+      steps.activationScales = true;
+    else if (name == "clip")
+      steps.clip = true;
+    else if (name == "gptq")
+      steps.gptq = true;
+    else if (name == "refit")
+      steps.refit = true;
+    else
+      return std::nullopt;
+  }
+  return steps;
+}
+
 /// A matrix to assign, and what each candidate costs it.
 struct Matrix {
   WeightOp weight;
   std::string label;
   int64_t rows = 0, cols = 0;
-  const quant::InputStatistics *stats = nullptr;
-  /// Per candidate: storage bytes and measured loss increase.
+  /// The matrices reading the same input (this one included).
+  const InputGroup *group = nullptr;
+  /// Per candidate: storage bytes, measured loss increase and the trial
+  /// quantization (none for float).
   SmallVector<int64_t> bytes;
   SmallVector<double> loss;
+  std::vector<std::optional<Trial>> trials;
   /// Index of the chosen candidate.
   size_t choice = 0;
 };
@@ -101,24 +156,25 @@ void logSoftmax(std::vector<float> &logits, int64_t vocab) {
 }
 
 /// Indices of the candidates on the lower convex hull of (bytes, loss),
-/// cheapest first: along it, each step buys less loss per byte than the
-/// one before, so taking the best step first is optimal for additive
-/// losses.
-SmallVector<size_t> lowerHull(const Matrix &matrix) {
-  SmallVector<size_t> order(matrix.bytes.size());
-  std::iota(order.begin(), order.end(), 0);
+/// cheapest first, among those with a finite loss: along it, each step
+/// buys less loss per byte than the one before, so taking the best step
+/// first is optimal for additive losses.
+SmallVector<size_t> lowerHull(ArrayRef<int64_t> bytes, ArrayRef<double> loss) {
+  SmallVector<size_t> order;
+  for (size_t i = 0; i < bytes.size(); ++i)
+    if (std::isfinite(loss[i]))
+      order.push_back(i);
   llvm::sort(order, [&](size_t a, size_t b) {
-    return std::make_tuple(matrix.bytes[a], matrix.loss[a], a) <
-           std::make_tuple(matrix.bytes[b], matrix.loss[b], b);
+    return std::make_tuple(bytes[a], loss[a], a) <
+           std::make_tuple(bytes[b], loss[b], b);
   });
   SmallVector<size_t> hull;
   for (size_t index : order) {
     // Only candidates that lower the loss of every cheaper one.
-    if (!hull.empty() && matrix.loss[index] >= matrix.loss[hull.back()])
+    if (!hull.empty() && loss[index] >= loss[hull.back()])
       continue;
     auto slope = [&](size_t a, size_t b) {
-      return (matrix.loss[b] - matrix.loss[a]) /
-             static_cast<double>(matrix.bytes[b] - matrix.bytes[a]);
+      return (loss[b] - loss[a]) / static_cast<double>(bytes[b] - bytes[a]);
     };
     while (hull.size() >= 2 && slope(hull[hull.size() - 2], hull.back()) >=
                                    slope(hull.back(), index))
@@ -144,13 +200,27 @@ private:
   /// Mean KL(float || current) per calibration token.
   FailureOr<double> measureLoss();
   LogicalResult measureSensitivities();
-  std::vector<float> trialValues(const Matrix &matrix, ArrayRef<float> values,
-                                 const quant::Format &format) const;
-  /// Greedy upgrades along the hulls; returns the bytes used.
-  int64_t allocate(int64_t budget);
+  /// Activation-aware scales of `group` in `candidate` (empty: none).
+  FailureOr<std::vector<float>> activationScales(const InputGroup &group,
+                                                 size_t candidate);
+  /// `values` of `matrix` quantized in `candidate` as `trialSteps` say.
+  FailureOr<Trial> trialMatrix(const Matrix &matrix, ArrayRef<float> values,
+                               size_t candidate);
+  /// Greedy upgrades along the hulls of (bytes, `losses`) of each matrix
+  /// (an infinite loss leaves a candidate out); returns the bytes used.
+  int64_t allocate(int64_t budget, ArrayRef<SmallVector<double>> losses);
+  /// Puts `matrix` in the interpreter as its trial in `candidate`.
+  LogicalResult install(const Matrix &matrix, size_t candidate);
+  /// The loss with every matrix in its chosen format.
+  FailureOr<double> measureJointLoss();
+  /// One round of refinement from the assignment whose joint loss is
+  /// `joint`; true when it found a better one (and lowered `joint`).
+  FailureOr<bool> refineOnce(int64_t budget, double &joint);
   void printTable(int64_t budget, int64_t used) const;
 
   SmallVector<Candidate> parsedCandidates;
+  TrialSteps trialSteps;
+  std::map<std::pair<const InputGroup *, size_t>, std::vector<float>> scalesOf;
   std::vector<Matrix> matrices;
   /// Storage of the weights that are not assigned (norms, ...).
   int64_t fixedBytes = 0;
@@ -162,6 +232,9 @@ private:
   std::shared_ptr<reference::Interpreter> interpreter;
   /// The float model's log-probabilities, window after window.
   std::vector<float> referenceLogProbs;
+  /// Joint losses: of the first assignment, then of each refinement tried.
+  std::optional<double> initialJoint;
+  SmallVector<double> refinements;
 };
 
 LogicalResult MixedPrecisionPass::parseOptions() {
@@ -176,11 +249,13 @@ LogicalResult MixedPrecisionPass::parseOptions() {
   if (calibration.empty())
     return module.emitError("llm-mixed-precision: the sensitivities are "
                             "measured on calibration text (calibration=FILE)");
-  if (trialMethod != "rtn" && trialMethod != "clip" &&
-      trialMethod != "calibrated")
+  std::optional<TrialSteps> steps = parseTrialSteps(trialMethod);
+  if (!steps)
     return module.emitError("llm-mixed-precision: trial-method must be rtn, "
-                            "clip or calibrated, got '")
+                            "calibrated, or awq, clip, gptq, refit joined by "
+                            "'+', got '")
            << trialMethod << "'";
+  trialSteps = *steps;
   SmallVector<std::string> names(candidates.begin(), candidates.end());
   if (names.empty())
     names.assign(std::begin(kDefaultCandidates), std::end(kDefaultCandidates));
@@ -272,12 +347,17 @@ LogicalResult MixedPrecisionPass::calibrate() {
           collectInputStatistics(module, ids, calibrationWindow, groups))
     return module.emitError("llm-mixed-precision: calibration: ")
            << llvm::toString(std::move(error));
-  llvm::DenseMap<Operation *, const quant::InputStatistics *> statsOf;
+  // The trials see the statistics of all the text, as the quantization
+  // that follows does; the losses, one model run per trial, need fewer.
+  if (sensitivityTokens > 0 &&
+      static_cast<int64_t>(ids.size()) > sensitivityTokens.getValue())
+    ids.resize(sensitivityTokens);
+  llvm::DenseMap<Operation *, const InputGroup *> groupOf;
   for (const InputGroup &group : groups)
     for (WeightOp weight : group.weights)
-      statsOf.try_emplace(weight, &group.stats);
+      groupOf.try_emplace(weight, &group);
   for (Matrix &matrix : matrices)
-    matrix.stats = statsOf.lookup(matrix.weight);
+    matrix.group = groupOf.lookup(matrix.weight);
 
   auto created = reference::Interpreter::create(module);
   if (!created)
@@ -321,16 +401,79 @@ FailureOr<double> MixedPrecisionPass::measureLoss() {
   return total / static_cast<double>(ids.size());
 }
 
-std::vector<float>
-MixedPrecisionPass::trialValues(const Matrix &matrix, ArrayRef<float> values,
-                                const quant::Format &format) const {
-  if (trialMethod == "rtn" || !matrix.stats || matrix.stats->tokens == 0)
-    return quant::dequantize(quant::quantizeRoundToNearest(
-        values, matrix.rows, matrix.cols, format));
+FailureOr<std::vector<float>>
+MixedPrecisionPass::activationScales(const InputGroup &group,
+                                     size_t candidate) {
+  auto key = std::make_pair(&group, candidate);
+  if (auto it = scalesOf.find(key); it != scalesOf.end())
+    return it->second;
+  std::vector<float> scales;
+  std::optional<FoldTarget> target = findFoldTarget(group);
+  if (target) {
+    // As llm-quantize-weights searches them, with the whole group in the
+    // candidate's format.
+    std::vector<std::vector<float>> values;
+    SmallVector<quant::SharedInputLinear> linears;
+    for (WeightOp weight : group.weights) {
+      auto read = readWeightValues(weight);
+      if (!read)
+        return weight.emitOpError(llvm::toString(read.takeError())), failure();
+      values.push_back(std::move(*read));
+    }
+    for (auto [weight, weightValues] : llvm::zip_equal(group.weights, values))
+      linears.push_back(
+          {weightValues,
+           cast<RankedTensorType>(weight->getResult(0).getType()).getDimSize(0),
+           *parsedCandidates[candidate].format});
+    quant::InputStatistics searchStats = group.stats;
+    if (target->headDim != 0) {
+      // Query heads sharing a kv head share the value row that absorbs 1/s.
+      std::vector<double> sums(group.stats.cols, 0.0);
+      for (int64_t c = 0; c < group.stats.cols; ++c)
+        sums[target->targetChannel(c)] += group.stats.meanAbs[c];
+      for (int64_t c = 0; c < group.stats.cols; ++c)
+        searchStats.meanAbs[c] =
+            sums[target->targetChannel(c)] / target->queriesPerKvHead;
+    }
+    scales = quant::searchActivationScales(linears, searchStats);
+    if (llvm::all_of(scales, [](float s) { return s == 1.0f; }))
+      scales.clear();
+  }
+  return scalesOf.try_emplace(key, std::move(scales)).first->second;
+}
+
+FailureOr<Trial> MixedPrecisionPass::trialMatrix(const Matrix &matrix,
+                                                 ArrayRef<float> values,
+                                                 size_t candidate) {
+  const quant::Format &format = *parsedCandidates[candidate].format;
+  const InputGroup *group = matrix.group;
+  if (!trialSteps.calibrated() || !group || group->stats.tokens == 0)
+    return Trial{
+        quant::quantizeRoundToNearest(values, matrix.rows, matrix.cols, format),
+        {}};
+  Trial trial;
+  std::vector<float> scaled;
+  quant::InputStatistics scaledStats;
+  const quant::InputStatistics *stats = &group->stats;
+  if (trialSteps.activationScales) {
+    FailureOr<std::vector<float>> scales = activationScales(*group, candidate);
+    if (failed(scales))
+      return failure();
+    trial.columnScales = std::move(*scales);
+  }
+  if (!trial.columnScales.empty()) {
+    scaled = quant::scaleWeights(values, matrix.rows, trial.columnScales);
+    values = scaled;
+    scaledStats = quant::scaleStatistics(group->stats, trial.columnScales);
+    stats = &scaledStats;
+  }
   quant::CalibratedOptions options;
-  options.gptq = options.refitScales = trialMethod == "calibrated";
-  return quant::dequantize(quant::quantizeCalibrated(
-      values, matrix.rows, matrix.cols, format, *matrix.stats, options));
+  options.clipSearch = trialSteps.clip;
+  options.gptq = trialSteps.gptq;
+  options.refitScales = trialSteps.refit;
+  trial.matrix = quant::quantizeCalibrated(values, matrix.rows, matrix.cols,
+                                           format, *stats, options);
+  return trial;
 }
 
 LogicalResult MixedPrecisionPass::measureSensitivities() {
@@ -341,34 +484,38 @@ LogicalResult MixedPrecisionPass::measureSensitivities() {
     std::vector<float> original = std::move(*read);
     for (const Candidate &candidate : parsedCandidates) {
       if (!candidate.format) {
+        matrix.trials.emplace_back();
         matrix.loss.push_back(0.0); // Float is the reference itself.
         continue;
       }
-      auto previous = interpreter->exchangeWeight(
-          matrix.weight.getResult(),
-          trialValues(matrix, original, *candidate.format));
-      if (!previous)
-        return matrix.weight.emitOpError(llvm::toString(previous.takeError()));
+      FailureOr<Trial> trial =
+          trialMatrix(matrix, original, matrix.trials.size());
+      if (failed(trial))
+        return failure();
+      matrix.trials.push_back(std::move(*trial));
+      if (failed(install(matrix, matrix.trials.size() - 1)))
+        return failure();
       FailureOr<double> loss = measureLoss();
       if (failed(loss))
         return failure();
       // Tiny negative values are rounding noise: the KL is never below 0.
       matrix.loss.push_back(std::max(*loss, 0.0));
-      if (auto restored = interpreter->exchangeWeight(matrix.weight.getResult(),
-                                                      std::move(*previous));
-          !restored)
-        return matrix.weight.emitOpError(llvm::toString(restored.takeError()));
     }
+    if (auto restored = interpreter->exchangeWeight(matrix.weight.getResult(),
+                                                    std::move(original));
+        !restored)
+      return matrix.weight.emitOpError(llvm::toString(restored.takeError()));
   }
   return success();
 }
 
-int64_t MixedPrecisionPass::allocate(int64_t budget) {
+int64_t MixedPrecisionPass::allocate(int64_t budget,
+                                     ArrayRef<SmallVector<double>> losses) {
   std::vector<SmallVector<size_t>> hulls;
   std::vector<size_t> position(matrices.size(), 0);
   int64_t used = 0;
-  for (Matrix &matrix : matrices) {
-    hulls.push_back(lowerHull(matrix));
+  for (auto [matrix, loss] : llvm::zip_equal(matrices, losses)) {
+    hulls.push_back(lowerHull(matrix.bytes, loss));
     matrix.choice = hulls.back().front();
     used += matrix.bytes[matrix.choice];
   }
@@ -380,12 +527,12 @@ int64_t MixedPrecisionPass::allocate(int64_t budget) {
   };
   std::priority_queue<Step, std::vector<Step>, decltype(worse)> steps(worse);
   auto pushNext = [&](size_t index) {
-    const Matrix &matrix = matrices[index];
     const SmallVector<size_t> &hull = hulls[index];
     if (position[index] + 1 >= hull.size())
       return;
     size_t from = hull[position[index]], to = hull[position[index] + 1];
-    steps.push({(matrix.loss[from] - matrix.loss[to]) /
+    const Matrix &matrix = matrices[index];
+    steps.push({(losses[index][from] - losses[index][to]) /
                     static_cast<double>(matrix.bytes[to] - matrix.bytes[from]),
                 index});
   };
@@ -407,6 +554,78 @@ int64_t MixedPrecisionPass::allocate(int64_t budget) {
     pushNext(index);
   }
   return used;
+}
+
+LogicalResult MixedPrecisionPass::install(const Matrix &matrix,
+                                          size_t candidate) {
+  WeightOp weight = matrix.weight;
+  std::vector<float> values;
+  if (const auto &trial = matrix.trials[candidate]) {
+    values = trial->values();
+  } else {
+    auto read = readWeightValues(weight);
+    if (!read)
+      return weight.emitOpError(llvm::toString(read.takeError()));
+    values = std::move(*read);
+  }
+  if (auto previous =
+          interpreter->exchangeWeight(weight.getResult(), std::move(values));
+      !previous)
+    return weight.emitOpError(llvm::toString(previous.takeError()));
+  return success();
+}
+
+FailureOr<double> MixedPrecisionPass::measureJointLoss() {
+  for (const Matrix &matrix : matrices)
+    if (failed(install(matrix, matrix.choice)))
+      return failure();
+  return measureLoss();
+}
+
+FailureOr<bool> MixedPrecisionPass::refineOnce(int64_t budget, double &joint) {
+  // Each matrix's loss one hull step down and up, the others in their
+  // formats: the loss curves around the current assignment.
+  std::vector<SmallVector<double>> local;
+  for (Matrix &matrix : matrices) {
+    SmallVector<double> &curve = local.emplace_back(
+        matrix.bytes.size(), std::numeric_limits<double>::infinity());
+    curve[matrix.choice] = 0.0;
+    SmallVector<size_t> hull = lowerHull(matrix.bytes, matrix.loss);
+    auto *at = llvm::find(hull, matrix.choice);
+    SmallVector<size_t> neighbours;
+    if (at != hull.end() && at != hull.begin())
+      neighbours.push_back(*std::prev(at));
+    if (at != hull.end() && std::next(at) != hull.end())
+      neighbours.push_back(*std::next(at));
+    for (size_t candidate : neighbours) {
+      if (failed(install(matrix, candidate)))
+        return failure();
+      FailureOr<double> loss = measureLoss();
+      if (failed(loss) || failed(install(matrix, matrix.choice)))
+        return failure();
+      curve[candidate] = *loss - joint;
+    }
+  }
+  SmallVector<size_t> before;
+  for (const Matrix &matrix : matrices)
+    before.push_back(matrix.choice);
+  allocate(budget, local);
+  if (llvm::all_of(llvm::zip_equal(matrices, before), [](auto pair) {
+        return std::get<0>(pair).choice == std::get<1>(pair);
+      }))
+    return false;
+  FailureOr<double> moved = measureJointLoss();
+  if (failed(moved))
+    return failure();
+  refinements.push_back(*moved);
+  if (*moved < joint) {
+    joint = *moved;
+    return true;
+  }
+  // The moves did not add up to a gain: keep the assignment they left.
+  for (auto [matrix, choice] : llvm::zip_equal(matrices, before))
+    matrix.choice = choice;
+  return false;
 }
 
 void MixedPrecisionPass::printTable(int64_t budget, int64_t used) const {
@@ -432,11 +651,20 @@ void MixedPrecisionPass::printTable(int64_t budget, int64_t used) const {
   os << llvm::formatv("assigned {0} bytes of {1} for {2} matrices, {3} "
                       "bytes stay float; predicted loss {4:e3}\n",
                       used, budget, matrices.size(), fixedBytes, loss);
+  if (initialJoint) {
+    os << llvm::formatv("measured loss {0:e3}", *initialJoint);
+    for (double joint : refinements)
+      os << llvm::formatv(", refined {0:e3}", joint);
+    os << "\n";
+  }
 }
 
 void MixedPrecisionPass::runOnOperation() {
   parsedCandidates.clear();
   matrices.clear();
+  scalesOf.clear();
+  initialJoint.reset();
+  refinements.clear();
   fixedBytes = 0;
   if (failed(parseOptions()) || failed(collectMatrices()))
     return signalPassFailure();
@@ -446,10 +674,29 @@ void MixedPrecisionPass::runOnOperation() {
   FailureOr<int64_t> budget = matrixBudget();
   if (failed(budget) || failed(calibrate()) || failed(measureSensitivities()))
     return signalPassFailure();
+  std::vector<SmallVector<double>> alone;
+  for (const Matrix &matrix : matrices)
+    alone.push_back(matrix.loss);
+  allocate(*budget, alone);
+  if (refineRounds > 0) {
+    FailureOr<double> joint = measureJointLoss();
+    if (failed(joint))
+      return signalPassFailure();
+    initialJoint = *joint;
+    for (int64_t round = 0; round < refineRounds; ++round) {
+      FailureOr<bool> improved = refineOnce(*budget, *joint);
+      if (failed(improved))
+        return signalPassFailure();
+      if (!*improved)
+        break;
+    }
+  }
   // The measurements are done: free the model copy and the distributions.
   interpreter.reset();
   referenceLogProbs = {};
-  int64_t used = allocate(*budget);
+  int64_t used = 0;
+  for (const Matrix &matrix : matrices)
+    used += matrix.bytes[matrix.choice];
   Builder builder(&getContext());
   for (const Matrix &matrix : matrices)
     matrix.weight->setAttr(

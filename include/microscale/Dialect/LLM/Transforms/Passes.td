@@ -163,12 +163,14 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
     distributions. Then each matrix in turn is quantized alone in each
     candidate format as `trial-method` says, swapped into the interpreter
     and scored by the mean KL divergence of the float model's next-token
-    distribution to the perturbed one over the calibration tokens. The
-    trial should resemble the method that quantizes the model afterwards:
-    `calibrated` (the clip search, GPTQ and the scale refit under the
-    matrix's H; the default), `clip` (round-to-nearest with the clip search
-    only) or `rtn`. An embedding table, which has no input statistics, is
-    tried with round-to-nearest.
+    distribution to the perturbed one over the first `sensitivity-tokens`
+    calibration tokens (0: all; the statistics always use all). The trial
+    should resemble the method that quantizes the model afterwards: `rtn`,
+    `calibrated` (the default: activation-aware scales searched for the
+    matrix's input group all in the candidate format, the clip search, GPTQ
+    and the scale refit under the matrix's H), or some of `awq`, `clip`,
+    `gptq` and `refit` joined by `+`. An embedding table, which has no
+    input statistics, is tried with round-to-nearest.
 
     Allocation assumes the matrices' effects add up: each matrix starts at
     its cheapest candidate and the upgrade with the largest loss reduction
@@ -178,9 +180,17 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
     cheapest assignment is an error that names the minimum. A weight used
     twice (tied embedding and logits) is one matrix.
 
+    With `refine-rounds` N > 0 the assignment is then refined against the
+    whole model: with every matrix in its chosen trial, the loss of each
+    matrix one hull step down and one step up is measured, the greedy runs
+    again on those in-context losses, and the new assignment is kept if the
+    whole model's loss drops (at most N rounds, each about 2 model runs per
+    matrix).
+
     `print-ranking` prints, to stderr, a table of matrices by candidates
     with each one's storage bytes and measured loss increase (`*` marks
-    the choice), and the budget's arithmetic.
+    the choice), the budget's arithmetic and, when refining, the whole
+    model's loss before and after each round.
   }];
   let dependentDialects = ["::mlir::microscale::llm::LLMDialect"];
   let options = [
@@ -199,12 +209,17 @@ def MixedPrecisionPass : Pass<"llm-mixed-precision", "::mlir::ModuleOp"> {
            "text the float model samples itself">,
     Option<"calibrationTokens", "calibration-tokens", "int64_t", "2048",
            "Tokens of calibration text to use">,
+    Option<"sensitivityTokens", "sensitivity-tokens", "int64_t", "0",
+           "Of those, the first tokens the losses are measured on (0: all)">,
     Option<"calibrationWindow", "calibration-window", "int64_t", "256",
            "Tokens per calibration window (each from an empty KV cache)">,
     Option<"modelDir", "model-dir", "std::string", "\"\"",
            "Folder a relative tokenizer path is resolved against">,
     Option<"trialMethod", "trial-method", "std::string", "\"calibrated\"",
-           "How each trial quantization is made: calibrated, clip or rtn">,
+           "How each trial quantization is made: rtn, calibrated, or awq, "
+           "clip, gptq, refit joined by '+'">,
+    Option<"refineRounds", "refine-rounds", "int64_t", "0",
+           "Rounds of refinement against the whole model's loss (0: none)">,
     Option<"printRanking", "print-ranking", "bool", "false",
            "Print the measured sensitivities and the allocation">,
   ];
