@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantMethod.h"
+
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/IR/WeightData.h"
 #include "microscale/Dialect/LLM/Transforms/ActivationScaling.h"
@@ -78,36 +80,6 @@ struct Trial {
     return values;
   }
 };
-
-/// The steps of a trial quantization (`trial-method`).
-struct TrialSteps {
-  bool activationScales = false, clip = false, gptq = false, refit = false;
-  bool calibrated() const { return activationScales || clip || gptq || refit; }
-};
-
-/// `rtn`, `calibrated` (all steps) or steps joined by `+`.
-std::optional<TrialSteps> parseTrialSteps(StringRef method) {
-  TrialSteps steps;
-  if (method == "rtn")
-    return steps;
-  if (method == "calibrated")
-    return TrialSteps{true, true, true, true};
-  SmallVector<StringRef> names;
-  method.split(names, '+');
-  for (StringRef name : names) {
-    if (name == "awq")
-      steps.activationScales = true;
-    else if (name == "clip")
-      steps.clip = true;
-    else if (name == "gptq")
-      steps.gptq = true;
-    else if (name == "refit")
-      steps.refit = true;
-    else
-      return std::nullopt;
-  }
-  return steps;
-}
 
 /// A matrix to assign, and what each candidate costs it.
 struct Matrix {
@@ -219,7 +191,8 @@ private:
   void printTable(int64_t budget, int64_t used) const;
 
   SmallVector<Candidate> parsedCandidates;
-  TrialSteps trialSteps;
+  /// The steps of a trial quantization (`trial-method`; never `seq`).
+  QuantMethod trialSteps;
   std::map<std::pair<const InputGroup *, size_t>, std::vector<float>> scalesOf;
   std::vector<Matrix> matrices;
   /// Storage of the weights that are not assigned (norms, ...).
@@ -249,8 +222,8 @@ LogicalResult MixedPrecisionPass::parseOptions() {
   if (calibration.empty())
     return module.emitError("llm-mixed-precision: the sensitivities are "
                             "measured on calibration text (calibration=FILE)");
-  std::optional<TrialSteps> steps = parseTrialSteps(trialMethod);
-  if (!steps)
+  std::optional<QuantMethod> steps = parseQuantMethod(trialMethod);
+  if (!steps || steps->sequential)
     return module.emitError("llm-mixed-precision: trial-method must be rtn, "
                             "calibrated, or awq, clip, gptq, refit joined by "
                             "'+', got '")
@@ -447,7 +420,7 @@ FailureOr<Trial> MixedPrecisionPass::trialMatrix(const Matrix &matrix,
                                                  size_t candidate) {
   const quant::Format &format = *parsedCandidates[candidate].format;
   const InputGroup *group = matrix.group;
-  if (!trialSteps.calibrated() || !group || group->stats.tokens == 0)
+  if (!trialSteps.needsCalibration() || !group || group->stats.tokens == 0)
     return Trial{
         quant::quantizeRoundToNearest(values, matrix.rows, matrix.cols, format),
         {}};

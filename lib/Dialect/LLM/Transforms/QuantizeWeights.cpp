@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantMethod.h"
+
 #include "microscale/Dialect/LLM/IR/LLMOps.h"
 #include "microscale/Dialect/LLM/IR/WeightData.h"
 #include "microscale/Dialect/LLM/Transforms/ActivationScaling.h"
@@ -33,36 +35,12 @@ using namespace mlir;
 using namespace mlir::microscale;
 using namespace mlir::microscale::llm;
 
-namespace {
-
-/// A `regex=format` override; `format` empty keeps the weight as it is.
-struct Override {
-  std::shared_ptr<llvm::Regex> pattern;
-  std::optional<quant::Format> format;
-};
-
-/// The calibration-aware steps a method names, in the order they compose.
-struct Method {
-  bool activationScales = false;
-  bool clip = false;
-  bool gptq = false;
-  bool refit = false;
-  /// Layer by layer, each matrix toward the float model's output.
-  bool sequential = false;
-
-  bool needsCalibration() const {
-    return activationScales || clip || gptq || refit || sequential;
-  }
-};
-
-/// `rtn`, `calibrated` (all steps) or steps joined by `+`: `awq`, `clip`,
-/// `gptq`, `refit`.
-std::optional<Method> parseMethod(StringRef text) {
-  Method method;
+std::optional<QuantMethod> llm::parseQuantMethod(StringRef text) {
+  QuantMethod method;
   if (text == "rtn")
     return method;
   if (text == "calibrated")
-    return Method{true, true, true, true, false};
+    return QuantMethod{true, true, true, true, false};
   SmallVector<StringRef> steps;
   text.split(steps, '+');
   for (StringRef step : steps) {
@@ -81,6 +59,14 @@ std::optional<Method> parseMethod(StringRef text) {
   }
   return method;
 }
+
+namespace {
+
+/// A `regex=format` override; `format` empty keeps the weight as it is.
+struct Override {
+  std::shared_ptr<llvm::Regex> pattern;
+  std::optional<quant::Format> format;
+};
 
 struct QuantizeWeightsPass
     : public llm::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
@@ -115,7 +101,7 @@ private:
   void writeBackDenseWeights();
 
   quant::Format defaultFormat;
-  Method parsedMethod;
+  QuantMethod parsedMethod;
   SmallVector<Override> parsedOverrides;
   /// Every quantizable weight and its format (std::nullopt: kept).
   llvm::MapVector<Operation *, std::optional<quant::Format>> plan;
@@ -136,7 +122,7 @@ LogicalResult QuantizeWeightsPass::parseOptions() {
     return module.emitError("llm-quantize-weights: weights must be 'all' or "
                             "'linears', got '")
            << weights << "'";
-  std::optional<Method> parsedSteps = parseMethod(method);
+  std::optional<QuantMethod> parsedSteps = parseQuantMethod(method);
   if (!parsedSteps)
     return module.emitError("llm-quantize-weights: unknown method '")
            << method
