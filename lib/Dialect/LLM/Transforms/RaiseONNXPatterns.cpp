@@ -1478,8 +1478,8 @@ bool checkCausalComparison(onnx::NodeOp node, ConstantMismatch &check) {
   // A query sees its own key: `keys <= queries`, or `keys < queries + 1`.
   int64_t shift = 0;
   Value column = skipNoOps(queries);
-  while (onnx::NodeOp node = getNode(column, "Unsqueeze"))
-    column = skipNoOps(node.getInputs()[0]);
+  while (onnx::NodeOp unsqueeze = getNode(column, "Unsqueeze"))
+    column = skipNoOps(unsqueeze.getInputs()[0]);
   if (onnx::NodeOp add = getNode(column, "Add"))
     for (Value input : add.getInputs())
       if (std::optional<int64_t> c = foldIndex(input))
